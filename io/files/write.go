@@ -1,0 +1,204 @@
+package files
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+)
+
+func init() {
+	register.DoFn3x1[context.Context, []byte, func(string), error](&writeFn{})
+	register.DoFn4x1[context.Context, int, func(*string) bool, func(string), error](&finalizeFn{})
+}
+
+// DefaultMaxRecordsPerFile bounds a shard; a bundle holding more records writes several.
+const DefaultMaxRecordsPerFile = 250_000
+
+// WriteOption adjusts WriteLines.
+type WriteOption func(*writeFn)
+
+// MaxRecordsPerFile sets the records per shard before a new one is started.
+func MaxRecordsPerFile(n int) WriteOption { return func(f *writeFn) { f.MaxRecords = n } }
+
+// WriteLines writes each element as one line to files named
+// <prefix>-<shard>-of-<n><suffix> (part-00000-of-00003.jsonl); a suffix ending in .gz is
+// gzip-compressed. prefix is a local path or gs:// object prefix.
+//
+// Shards follow the runner's bundles, so no data is shuffled: each bundle writes its own
+// temporary files under <dir>/.temp-<id>/, and once all are written a final step renames them
+// to their shard names. A retried bundle's abandoned temporary files are never renamed.
+// The final names are returned.
+//
+//	lines: PCollection<[]byte> (each without its newline)
+//	out:   PCollection<string> (file names written)
+func WriteLines(s beam.Scope, prefix, suffix string, lines beam.PCollection, opts ...WriteOption) beam.PCollection {
+	if prefix == "" {
+		panic("files.WriteLines: prefix is empty")
+	}
+	filesystem.ValidateScheme(prefix)
+	s = s.Scope(fmt.Sprintf("files.WriteLines(%s*%s)", prefix, suffix))
+	id := randomID()
+	dir, _ := splitDir(prefix)
+	f := &writeFn{TempDir: join(dir, ".temp-"+id), Suffix: suffix, MaxRecords: DefaultMaxRecordsPerFile}
+	for _, o := range opts {
+		o(f)
+	}
+	written := beam.ParDo(s, f, lines)
+	// All temporary names meet at one key for the rename. An empty input writes no file.
+	keyed := beam.AddFixedKey(s, written)
+	return beam.ParDo(s, &finalizeFn{Prefix: prefix, Suffix: suffix, TempDir: f.TempDir}, beam.GroupByKey(s, keyed))
+}
+
+func randomID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func splitDir(p string) (dir, base string) {
+	i := strings.LastIndex(p, "/")
+	if i < 0 {
+		return ".", p
+	}
+	return p[:i], p[i+1:]
+}
+
+func join(dir, name string) string {
+	if strings.Contains(dir, "://") {
+		return strings.TrimSuffix(dir, "/") + "/" + name
+	}
+	return path.Join(dir, name)
+}
+
+type writeFn struct {
+	TempDir    string `json:"temp_dir"`
+	Suffix     string `json:"suffix"`
+	MaxRecords int    `json:"max_records"`
+
+	fs    filesystem.Interface
+	name  string
+	raw   io.WriteCloser
+	gz    *gzip.Writer
+	buf   *bufio.Writer
+	count int
+}
+
+func (f *writeFn) Setup(ctx context.Context) error {
+	var err error
+	f.fs, err = filesystem.New(ctx, f.TempDir)
+	return err
+}
+
+func (f *writeFn) Teardown() error {
+	if f.fs != nil {
+		return f.fs.Close()
+	}
+	return nil
+}
+
+func (f *writeFn) open(ctx context.Context) error {
+	f.name = join(f.TempDir, randomID()+f.Suffix)
+	raw, err := f.fs.OpenWrite(ctx, f.name)
+	if err != nil {
+		return fmt.Errorf("files.WriteLines: creating %s: %w", f.name, err)
+	}
+	f.raw, f.count = raw, 0
+	var w io.Writer = raw
+	if strings.HasSuffix(f.Suffix, ".gz") {
+		f.gz = gzip.NewWriter(raw)
+		w = f.gz
+	}
+	f.buf = bufio.NewWriterSize(w, 256<<10)
+	return nil
+}
+
+func (f *writeFn) close(emit func(string)) error {
+	if f.raw == nil {
+		return nil
+	}
+	err := f.buf.Flush()
+	if f.gz != nil {
+		if e := f.gz.Close(); err == nil {
+			err = e
+		}
+		f.gz = nil
+	}
+	if e := f.raw.Close(); err == nil {
+		err = e
+	}
+	f.raw = nil
+	if err != nil {
+		return fmt.Errorf("files.WriteLines: writing %s: %w", f.name, err)
+	}
+	emit(f.name)
+	return nil
+}
+
+func (f *writeFn) ProcessElement(ctx context.Context, line []byte, emit func(string)) error {
+	if f.raw == nil {
+		if err := f.open(ctx); err != nil {
+			return err
+		}
+	}
+	f.buf.Write(line)
+	f.buf.WriteByte('\n')
+	if f.count++; f.MaxRecords > 0 && f.count >= f.MaxRecords {
+		return f.close(emit)
+	}
+	return nil
+}
+
+func (f *writeFn) FinishBundle(emit func(string)) error { return f.close(emit) }
+
+type finalizeFn struct {
+	Prefix  string `json:"prefix"`
+	Suffix  string `json:"suffix"`
+	TempDir string `json:"temp_dir"`
+}
+
+func (f *finalizeFn) ProcessElement(ctx context.Context, _ int, temps func(*string) bool, emit func(string)) error {
+	var names []string
+	var n string
+	for temps(&n) {
+		names = append(names, n)
+	}
+	sort.Strings(names) // a deterministic order, so a retried finalize renames alike
+	fs, err := filesystem.New(ctx, f.Prefix)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	for i, tmp := range names {
+		final := fmt.Sprintf("%s-%05d-of-%05d%s", f.Prefix, i, len(names), f.Suffix)
+		if err := filesystem.Rename(ctx, fs, tmp, final); err != nil {
+			return fmt.Errorf("files.WriteLines: renaming %s to %s: %w", tmp, final, err)
+		}
+		emit(final)
+	}
+	// Leftovers are temporary files of retried bundles.
+	if left, err := fs.List(ctx, join(f.TempDir, "*")); err == nil {
+		if rm, ok := fs.(filesystem.Remover); ok {
+			for _, l := range left {
+				_ = rm.Remove(ctx, l)
+			}
+		}
+	}
+	if !strings.Contains(f.TempDir, "://") {
+		_ = os.Remove(f.TempDir) // empty by now; a local directory outlives its files
+	}
+	return nil
+}

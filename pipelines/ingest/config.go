@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/beamline/beamline/transforms/clean"
+	"github.com/beamline/beamline/transforms/tag"
+	"gopkg.in/yaml.v3"
+)
+
+// SourceConfig is one source of the ingest job: the source definition tag uses, plus how
+// clean treats its records. In YAML all fields sit side by side:
+//
+//	- name: orders
+//	  kind: order
+//	  format: json
+//	  glob: orders/*.jsonl
+//	  event_time: {field: created_at, format: rfc3339}
+//	  dedupe_key: order_id
+//	  rules:
+//	    - {field: order_id, required: true, type: string, max_len: 64}
+//	  normalise:
+//	    money: [{amount: total, currency: currency}]
+type SourceConfig struct {
+	tag.Source `yaml:",inline"`
+	// Rules validate parsed records; none means no Validate step.
+	Rules []clean.Rule `yaml:"rules,omitempty"`
+	// Normalise lists normalisations; empty means no Normalise step.
+	Normalise clean.NormaliseSpec `yaml:"normalise,omitempty"`
+	// DedupeKey is the field records are deduplicated by; empty means the record ID (the
+	// message id, or the content hash, so identical lines are duplicates).
+	DedupeKey string `yaml:"dedupe_key,omitempty"`
+	// MaxBytes is the payload limit (clean.ParseSpec.MaxBytes).
+	MaxBytes int `yaml:"max_bytes,omitempty"`
+}
+
+// LoadConfig reads source configs from path. Relative globs are taken relative to the file's
+// directory, so a config and its data move together.
+func LoadConfig(path string) ([]SourceConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--sources: %w", err)
+	}
+	var cfgs []SourceConfig
+	srcs, err := tag.ParseSources(path, b, func(n *yaml.Node) error {
+		var c SourceConfig
+		if err := tag.StrictDecode(n, &c); err != nil {
+			return err
+		}
+		cfgs = append(cfgs, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	for i := range cfgs {
+		cfgs[i].Source = srcs[i]
+		if g := cfgs[i].Glob; g != "" && !strings.Contains(g, "://") && !filepath.IsAbs(g) {
+			cfgs[i].Glob = filepath.Join(dir, g)
+		}
+		if err := cfgs[i].check(); err != nil {
+			return nil, fmt.Errorf("%s: source %q: %w", path, cfgs[i].Name, err)
+		}
+	}
+	return cfgs, nil
+}
+
+// check builds the clean steps' cores once so a bad rule fails at load, naming the field.
+func (c *SourceConfig) check() error {
+	if c.Subscription != "" {
+		return fmt.Errorf("field subscription: streaming sources are not supported by the batch ingest job yet; use glob")
+	}
+	if _, err := clean.NewParser(c.parseSpec()); err != nil {
+		return fmt.Errorf("field format: %w", err)
+	}
+	if len(c.Rules) > 0 {
+		if _, err := clean.NewValidator(c.Rules); err != nil {
+			return fmt.Errorf("field rules: %w", err)
+		}
+	}
+	if _, err := clean.NewNormaliser(c.Normalise); err != nil {
+		return fmt.Errorf("field normalise: %w", err)
+	}
+	if c.EventTime.Field != "" {
+		tc := clean.TimeChecker{Field: c.EventTime.Field, Format: c.EventTime.Format}
+		if err := tc.Init(); err != nil {
+			return fmt.Errorf("field event_time: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *SourceConfig) parseSpec() clean.ParseSpec {
+	spec := clean.ParseSpec{Format: c.Format, Columns: c.CSV.Columns, MaxBytes: c.MaxBytes}
+	if d := []rune(c.CSV.Delimiter); len(d) == 1 {
+		spec.Delimiter = d[0]
+	}
+	return spec
+}
+
+func (c *SourceConfig) hasNormalise() bool {
+	n := c.Normalise
+	return n.Trim || len(n.Lower)+len(n.Upper)+len(n.Emails)+len(n.Hosts)+len(n.Timestamps)+len(n.Money) > 0
+}

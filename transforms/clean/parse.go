@@ -1,0 +1,184 @@
+package clean
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/transforms/record"
+)
+
+// ParseSpec says how payloads are parsed.
+type ParseSpec struct {
+	// Format is json, csv or text.
+	Format string `json:"format" yaml:"format"`
+	// Columns name CSV fields when records carry no header (record.Header).
+	Columns []string `json:"columns,omitempty" yaml:"columns,omitempty"`
+	// Delimiter is the CSV delimiter; 0 means comma.
+	Delimiter rune `json:"delimiter,omitempty" yaml:"delimiter,omitempty"`
+	// MaxBytes rejects larger payloads as too_large; 0 means DefaultMaxBytes, -1 no limit.
+	MaxBytes int `json:"max_bytes,omitempty" yaml:"max_bytes,omitempty"`
+	// TextField names the field a text line goes to; empty means "line".
+	TextField string `json:"text_field,omitempty" yaml:"text_field,omitempty"`
+}
+
+// DefaultMaxBytes is the default payload limit: BigQuery's streaming row limit is 10 MB and
+// Pub/Sub's message limit 10 MB, but a single 1 MB log or event line is almost always a bug
+// upstream, and one such record held in memory per key is what makes workers fall over.
+const DefaultMaxBytes = 512 << 10
+
+// Parser is the pure core of Parse.
+type Parser struct {
+	spec    ParseSpec
+	columns []string
+}
+
+// NewParser checks spec and returns a Parser.
+func NewParser(spec ParseSpec) (*Parser, error) {
+	switch spec.Format {
+	case "json", "text":
+	case "csv":
+		if spec.Delimiter == '"' || spec.Delimiter == '\n' || spec.Delimiter == '\r' {
+			return nil, fmt.Errorf("clean: ParseSpec.Delimiter %q cannot be a quote or newline", spec.Delimiter)
+		}
+	default:
+		return nil, fmt.Errorf("clean: ParseSpec.Format %q is not json, csv or text", spec.Format)
+	}
+	if spec.MaxBytes == 0 {
+		spec.MaxBytes = DefaultMaxBytes
+	}
+	if spec.TextField == "" {
+		spec.TextField = "line"
+	}
+	return &Parser{spec: spec, columns: spec.Columns}, nil
+}
+
+// Parse fills r.Data from r.Payload, or returns why it cannot.
+func (p *Parser) Parse(r *record.Record) *Error {
+	if err := CheckBytes(r.Payload, p.spec.MaxBytes, p.spec.Format == "text"); err != nil {
+		return err
+	}
+	switch p.spec.Format {
+	case "json":
+		m, err := jsonx.DecodeObject(r.Payload)
+		if err != nil {
+			return jsonError(err)
+		}
+		r.Data = m
+	case "csv":
+		m, err := p.parseCSV(r)
+		if err != nil {
+			return err
+		}
+		r.Data = m
+	case "text":
+		r.Data = map[string]any{p.spec.TextField: string(r.Payload)}
+	}
+	return nil
+}
+
+// CheckBytes applies the byte-level checks every format shares. Tabs are allowed everywhere;
+// other C0 control characters only in text, where logs may legitimately carry them.
+func CheckBytes(b []byte, maxBytes int, text bool) *Error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return reject(ReasonEmpty, nil, "record is empty or white space only (%d bytes)", len(b))
+	}
+	if maxBytes > 0 && len(b) > maxBytes {
+		return reject(ReasonTooLarge, nil, "record is %d bytes, over the limit of %d", len(b), maxBytes)
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return reject(ReasonNUL, nil, "NUL byte at byte %d", i)
+	}
+	if !utf8.Valid(b) {
+		i := firstInvalidUTF8(b)
+		return reject(ReasonInvalidUTF8, nil, "invalid UTF-8 at byte %d", i)
+	}
+	if bytes.HasPrefix(b, bom) {
+		return reject(ReasonBOM, nil, "byte-order mark at the start of a record that is not the start of its file")
+	}
+	if !text {
+		for i, c := range b {
+			if c < 0x20 && c != '\t' {
+				return reject(ReasonControlChar, nil, "control character 0x%02x at byte %d", c, i)
+			}
+		}
+	}
+	return nil
+}
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+func jsonError(err error) *Error {
+	var se *jsonx.SyntaxError
+	switch {
+	case errors.As(err, &se) && se.Truncated:
+		return reject(ReasonJSONTruncated, err, "%v", err)
+	case errors.As(err, &se):
+		return reject(ReasonJSONSyntax, err, "%v", err)
+	case errors.Is(err, jsonx.ErrNotObject):
+		return reject(ReasonJSONNotObject, err, "%v", err)
+	case errors.Is(err, jsonx.ErrTrailing):
+		return reject(ReasonJSONTrailing, err, "%v", err)
+	}
+	return reject(ReasonJSONType, err, "%v", err)
+}
+
+func (p *Parser) parseCSV(r *record.Record) (map[string]any, *Error) {
+	cols := p.columns
+	if len(r.Header) > 0 {
+		h, err := p.readCSV(r.Header)
+		if err != nil {
+			return nil, reject(ReasonCSVSyntax, err, "header line of %s: %v", r.Origin, err)
+		}
+		cols = h
+	}
+	if len(cols) == 0 {
+		return nil, reject(ReasonCSVFieldCount, nil, "no CSV header or columns to map fields by")
+	}
+	fields, err := p.readCSV(r.Payload)
+	if err != nil {
+		return nil, reject(ReasonCSVSyntax, err, "%v", err)
+	}
+	if len(fields) != len(cols) {
+		return nil, reject(ReasonCSVFieldCount, nil, "%d fields, header has %d", len(fields), len(cols))
+	}
+	m := make(map[string]any, len(cols))
+	for i, c := range cols {
+		m[c] = fields[i]
+	}
+	return m, nil
+}
+
+func (p *Parser) readCSV(line []byte) ([]string, error) {
+	cr := csv.NewReader(bytes.NewReader(line))
+	if p.spec.Delimiter != 0 {
+		cr.Comma = p.spec.Delimiter
+	}
+	cr.FieldsPerRecord = -1
+	fields, err := cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("no fields")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cr.Read(); err != io.EOF {
+		return nil, errors.New("more than one CSV record on the line")
+	}
+	return fields, nil
+}

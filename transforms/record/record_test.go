@@ -1,0 +1,114 @@
+package record_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/transforms/record"
+	"github.com/google/go-cmp/cmp"
+)
+
+func sample() record.Record {
+	return record.Record{
+		ID:            "r1",
+		Source:        "orders",
+		Kind:          "order",
+		SchemaVersion: 2,
+		Attributes:    map[string]string{"env": "test", "region": "eu"},
+		Origin:        "testdata/orders.jsonl",
+		Offset:        7,
+		IngestTime:    time.Date(2026, 11, 22, 10, 0, 0, 123, time.UTC),
+		EventTime:     time.Date(2026, 11, 22, 9, 59, 0, 0, time.UTC),
+		Payload:       []byte(`{"order_id":"A1","total":"12.30"}`),
+		Data:          map[string]any{"order_id": "A1", "total": jsonx.Number("12.30"), "items": []any{map[string]any{"sku": "x"}}},
+	}
+}
+
+func TestRecordCoderRoundTrip(t *testing.T) {
+	for _, r := range []record.Record{sample(), {}, {ID: "empty-payload", Payload: []byte{}}} {
+		b, err := record.EncodeRecord(r)
+		if err != nil {
+			t.Fatalf("EncodeRecord(%q): %v", r.ID, err)
+		}
+		got, err := record.DecodeRecord(b)
+		if err != nil {
+			t.Fatalf("DecodeRecord(%q): %v", r.ID, err)
+		}
+		if diff := cmp.Diff(r, got); diff != "" {
+			t.Errorf("round trip of %q (-want +got):\n%s", r.ID, diff)
+		}
+	}
+}
+
+func TestDecodeRecordRejectsTruncated(t *testing.T) {
+	b, _ := record.EncodeRecord(sample())
+	for _, n := range []int{0, 1, 5, len(b) / 2, len(b) - 1} {
+		if _, err := record.DecodeRecord(b[:n]); err == nil {
+			t.Errorf("DecodeRecord(first %d of %d bytes) = nil error, want one", n, len(b))
+		}
+	}
+}
+
+func TestFailureCoderRoundTripAndJSON(t *testing.T) {
+	r := sample()
+	f := record.Fail("clean.Validate", &r, "missing_field:customer", "field customer is required")
+	b, err := record.EncodeFailure(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := record.DecodeFailure(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(f, got); diff != "" {
+		t.Errorf("failure round trip (-want +got):\n%s", diff)
+	}
+	js, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(js, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"time", "stage", "source", "record_id", "reason", "message", "payload_bytes", "payload_string", "attributes", "origin", "offset"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("Failure JSON %s lacks %q", js, k)
+		}
+	}
+	if m["payload_string"] != string(r.Payload) {
+		t.Errorf("payload_string = %v, want %q", m["payload_string"], r.Payload)
+	}
+}
+
+func TestFailKeepsInvalidUTF8AsBytesOnly(t *testing.T) {
+	r := record.Record{ID: "x", Source: "s", Payload: []byte{0xff, 0xfe, 'a'}}
+	f := record.Fail("tag", &r, "invalid_utf8", "not UTF-8")
+	if f.PayloadString != "" {
+		t.Errorf("PayloadString = %q, want empty for invalid UTF-8", f.PayloadString)
+	}
+	if string(f.PayloadBytes) != string(r.Payload) {
+		t.Errorf("PayloadBytes = %v, want %v", f.PayloadBytes, r.Payload)
+	}
+}
+
+func TestBaseReason(t *testing.T) {
+	for in, want := range map[string]string{"missing_field:order_id": "missing_field", "json_syntax": "json_syntax", "": ""} {
+		if got := record.BaseReason(in); got != want {
+			t.Errorf("BaseReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func BenchmarkEncodeDecodeRecord(b *testing.B) {
+	r := sample()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _ := record.EncodeRecord(r)
+		if _, err := record.DecodeRecord(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
