@@ -44,6 +44,9 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 
 // DecodeObject decodes one JSON object with numbers kept as json.Number.
 func DecodeObject(b []byte) (map[string]any, error) {
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] != '{' && gojson.Valid(b) {
+		return nil, ErrNotObject
+	}
 	var m map[string]any
 	dec := gojson.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()

@@ -8,22 +8,21 @@ import (
 
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/tag"
-	"gopkg.in/yaml.v3"
 )
 
 // SourceConfig is one source of the ingest job: the source definition tag uses, plus how
 // clean treats its records. In YAML all fields sit side by side:
 //
-//	- name: orders
-//	  kind: order
-//	  format: json
-//	  glob: orders/*.jsonl
-//	  event_time: {field: created_at, format: rfc3339}
-//	  dedupe_key: order_id
-//	  rules:
-//	    - {field: order_id, required: true, type: string, max_len: 64}
-//	  normalise:
-//	    money: [{amount: total, currency: currency}]
+//   - name: orders
+//     kind: order
+//     format: json
+//     glob: orders/*.jsonl
+//     event_time: {field: created_at, format: rfc3339}
+//     dedupe_key: order_id
+//     rules:
+//   - {field: order_id, required: true, type: string, max_len: 64}
+//     normalise:
+//     money: [{amount: total, currency: currency}]
 type SourceConfig struct {
 	tag.Source `yaml:",inline"`
 	// Rules validate parsed records; none means no Validate step.
@@ -45,14 +44,7 @@ func LoadConfig(path string) ([]SourceConfig, error) {
 		return nil, fmt.Errorf("--sources: %w", err)
 	}
 	var cfgs []SourceConfig
-	srcs, err := tag.ParseSources(path, b, func(n *yaml.Node) error {
-		var c SourceConfig
-		if err := tag.StrictDecode(n, &c); err != nil {
-			return err
-		}
-		cfgs = append(cfgs, c)
-		return nil
-	})
+	srcs, err := tag.ParseSources(path, b, &cfgs)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func (c *TimeChecker) Init() error {
 	if c.Field == "" {
 		return fmt.Errorf("clean: EventTime field is required")
 	}
-	if _, err := ParseTime("", c.Format); err != nil && err != errNoTime {
+	if err := CheckTimeFormat(c.Format); err != nil {
 		return fmt.Errorf("clean: EventTime %s: %v", c.Field, err)
 	}
 	c.path = splitPath(c.Field)

@@ -73,7 +73,7 @@ func NewNormaliser(spec NormaliseSpec) (*Normaliser, error) {
 		if t.Field == "" {
 			return nil, fmt.Errorf("clean: NormaliseSpec.Timestamps: field is required")
 		}
-		if _, err := ParseTime("", t.Format); err != nil && err != errNoTime {
+		if err := CheckTimeFormat(t.Format); err != nil {
 			return nil, fmt.Errorf("clean: NormaliseSpec.Timestamps %s: %v", t.Field, err)
 		}
 		n.times = append(n.times, splitPath(t.Field))

@@ -29,6 +29,19 @@ const clfLayout = "02/Jan/2006:15:04:05 -0700"
 
 var errNoTime = errors.New("no time value")
 
+// TimeFormats are the formats ParseTime reads.
+var TimeFormats = []string{"auto", "rfc3339", "epoch_s", "epoch_ms", "epoch_us", "clf", "datetime"}
+
+// CheckTimeFormat reports whether format is one of TimeFormats.
+func CheckTimeFormat(format string) error {
+	for _, f := range TimeFormats {
+		if f == format {
+			return nil
+		}
+	}
+	return fmt.Errorf("time format %q is not one of %s", format, strings.Join(TimeFormats, ", "))
+}
+
 // ParseTime reads a time written in format (one of tag.TimeFormats) and returns it in UTC.
 // v is a string, a JSON number or a Go number. Epoch formats accept fractions; "auto" tries
 // the string layouts above, and for numbers guesses the unit from the magnitude (seconds up
@@ -66,7 +79,7 @@ func ParseTime(v any, format string) (time.Time, error) {
 		layouts = []string{clfLayout}
 	case "datetime":
 		layouts = autoLayouts[1:4]
-	case "auto", "":
+	case "auto":
 		if x, err := strconv.ParseFloat(s, 64); err == nil {
 			return epoch(jsonx.Number(s), guessUnit(x))
 		}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 
+	"github.com/beamline/beamline/transforms/clean"
 	"gopkg.in/yaml.v3"
 )
 
@@ -38,7 +40,7 @@ type Source struct {
 type EventTimeSpec struct {
 	// Field is a dotted path into the parsed record, such as ts or meta.time.
 	Field string `yaml:"field" json:"field"`
-	// Format is one of TimeFormats.
+	// Format is one of clean.TimeFormats.
 	Format string `yaml:"format" json:"format"`
 }
 
@@ -54,9 +56,6 @@ type CSVSpec struct {
 
 // Formats lists the payload formats a source can declare.
 var Formats = []string{"json", "csv", "text"}
-
-// TimeFormats lists the event-time formats a source can declare (see clean.ParseTime).
-var TimeFormats = []string{"auto", "rfc3339", "epoch_s", "epoch_ms", "epoch_us", "clf", "datetime"}
 
 var nameRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 
@@ -97,8 +96,8 @@ func (s *Source) validate(id string) error {
 		if s.EventTime.Field == "" {
 			bad("event_time.field", "is required when event_time.format is set")
 		}
-		if !contains(TimeFormats, s.EventTime.Format) {
-			bad("event_time.format", "%q is not one of %s", s.EventTime.Format, strings.Join(TimeFormats, ", "))
+		if err := clean.CheckTimeFormat(s.EventTime.Format); err != nil {
+			bad("event_time.format", "%v", err)
 		}
 	}
 	if s.SchemaVersion < 0 {
@@ -132,63 +131,21 @@ func contains(list []string, s string) bool {
 }
 
 // LoadSources reads source definitions from a YAML or JSON file holding either a list of
-// sources or {sources: [...]}; unknown fields are errors, and so are duplicate names.
+// sources or {sources: [...]}. Unknown fields are errors, and so are duplicate names. YAML
+// anchors and merge keys (<<: *base) let sources share rules.
 func LoadSources(path string) ([]Source, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseSources(path, b, func(*yaml.Node) error { return nil })
-}
-
-// ParseSources is LoadSources over bytes. Each entry is decoded into a Source; extra, when not
-// nil, is called with the entry's YAML node so callers can decode their own fields from the
-// same definition (see pipelines/ingest). Unknown fields are errors unless extra handles them:
-// callers with extra fields decode strictly into their own struct.
-func ParseSources(path string, b []byte, extra func(*yaml.Node) error) ([]Source, error) {
-	nodes, err := sourceNodes(path, b)
-	if err != nil {
-		return nil, err
-	}
 	var out []Source
-	var errs []error
-	seen := map[string]bool{}
-	for i, n := range nodes {
-		var s Source
-		id := fmt.Sprintf("#%d", i+1)
-		if err := n.Decode(&s); err != nil {
-			errs = append(errs, fmt.Errorf("%s: source %s: %w", path, id, err))
-			continue
-		}
-		if s.Name != "" {
-			id = fmt.Sprintf("%q", s.Name)
-		}
-		if extra == nil {
-			if err := strictDecode(n, &Source{}); err != nil {
-				errs = append(errs, fmt.Errorf("%s: source %s: %w", path, id, err))
-			}
-		} else if err := extra(n); err != nil {
-			errs = append(errs, fmt.Errorf("%s: source %s: %w", path, id, err))
-		}
-		if err := s.validate(id); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", path, err))
-		}
-		if seen[s.Name] {
-			errs = append(errs, fmt.Errorf("%s: source %s: field name: defined twice", path, id))
-		}
-		seen[s.Name] = true
-		out = append(out, s)
-	}
-	if len(out) == 0 && len(errs) == 0 {
-		errs = append(errs, fmt.Errorf("%s: no sources defined", path))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return ParseSources(path, b, &out)
 }
 
-func sourceNodes(path string, b []byte) ([]*yaml.Node, error) {
+// ParseSources is LoadSources over bytes, decoding the list strictly into *into, a pointer to
+// a slice of Source or of a struct embedding it inline (see pipelines/ingest), so callers can
+// keep their own fields in the same definitions. It returns the Source part of each entry.
+func ParseSources(path string, b []byte, into any) ([]Source, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -196,33 +153,60 @@ func sourceNodes(path string, b []byte) ([]*yaml.Node, error) {
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: no sources defined", path)
 	}
-	root := doc.Content[0]
-	if root.Kind == yaml.MappingNode {
-		var list *yaml.Node
-		for i := 0; i+1 < len(root.Content); i += 2 {
-			if root.Content[i].Value == "sources" {
-				list = root.Content[i+1]
-			} else {
-				return nil, fmt.Errorf("%s: line %d: unknown top-level key %q (want sources)", path, root.Content[i].Line, root.Content[i].Value)
-			}
-		}
-		root = list
-	}
-	if root == nil || root.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("%s: want a list of sources or {sources: [...]}", path)
-	}
-	return root.Content, nil
-}
-
-// StrictDecode decodes n into v and fails on fields v does not have.
-func StrictDecode(n *yaml.Node, v any) error { return strictDecode(n, v) }
-
-func strictDecode(n *yaml.Node, v any) error {
-	out, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(out))
+	wrapped := doc.Content[0].Kind == yaml.MappingNode
+	var err error
+	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	return dec.Decode(v)
+	if wrapped {
+		// {sources: [...]}: decode into a struct whose one field has into's type.
+		rv := reflect.ValueOf(into)
+		if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Slice {
+			panic(fmt.Sprintf("tag.ParseSources: into must point to a slice, not %T", into))
+		}
+		w := reflect.New(reflect.StructOf([]reflect.StructField{{Name: "Sources", Type: rv.Elem().Type(), Tag: `yaml:"sources"`}}))
+		if err = dec.Decode(w.Interface()); err == nil {
+			rv.Elem().Set(w.Elem().Field(0))
+		}
+	} else {
+		err = dec.Decode(into)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// The Source part of each entry, decoded leniently from the same text.
+	var srcs []Source
+	if wrapped {
+		var w struct {
+			Sources []Source `yaml:"sources"`
+		}
+		err = yaml.Unmarshal(b, &w)
+		srcs = w.Sources
+	} else {
+		err = yaml.Unmarshal(b, &srcs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for i := range srcs {
+		id := fmt.Sprintf("#%d", i+1)
+		if srcs[i].Name != "" {
+			id = fmt.Sprintf("%q", srcs[i].Name)
+		}
+		if err := srcs[i].validate(id); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", path, err))
+		}
+		if seen[srcs[i].Name] {
+			errs = append(errs, fmt.Errorf("%s: source %s: field name: defined twice", path, id))
+		}
+		seen[srcs[i].Name] = true
+	}
+	if len(srcs) == 0 && len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("%s: no sources defined", path))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return srcs, nil
 }
