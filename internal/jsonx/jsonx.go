@@ -74,16 +74,21 @@ func Unmarshal(b []byte, v any) error {
 func Marshal(v any) ([]byte, error) { return gojson.Marshal(v) }
 
 // classify turns a decoder error into a SyntaxError when it is one, and keeps type errors.
+// It runs only on the error path, so it re-checks the input with encoding/json, whose syntax
+// errors give a dependable offset and say when the input ended early.
 func classify(b []byte, off int64, err error) error {
-	var se *gojson.SyntaxError
 	var ute *gojson.UnmarshalTypeError
-	switch {
-	case errors.As(err, &ute):
+	if errors.As(err, &ute) {
 		return err
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	}
+	var v any
+	stdErr := json.Unmarshal(b, &v)
+	var se *json.SyntaxError
+	if errors.As(stdErr, &se) {
+		return &SyntaxError{Offset: se.Offset, Truncated: se.Error() == "unexpected end of JSON input", Err: se}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &SyntaxError{Offset: int64(len(b)), Truncated: true, Err: err}
-	case errors.As(err, &se):
-		return &SyntaxError{Offset: se.Offset, Truncated: se.Offset >= int64(len(bytes.TrimRight(b, " \t\r\n"))), Err: err}
 	}
 	if off < 0 {
 		off = 0
