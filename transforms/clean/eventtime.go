@@ -49,8 +49,13 @@ func (c *TimeChecker) Init() error {
 
 // Time returns the event time of data.
 func (c *TimeChecker) Time(data map[string]any) (time.Time, *Error) {
-	v, ok := c.path.get(data)
-	if !ok || v == nil {
+	v, _ := c.path.get(data)
+	return c.TimeOf(v)
+}
+
+// TimeOf reads and bounds an event-time value (a string or a number); nil or "" is missing.
+func (c *TimeChecker) TimeOf(v any) (time.Time, *Error) {
+	if v == nil || v == "" {
 		return time.Time{}, reject(fieldReason(ReasonMissingField, c.Field), nil, "event-time field %s is missing", c.Field)
 	}
 	t, err := ParseTime(v, c.Format)

@@ -42,6 +42,9 @@ type MoneyField struct {
 	Currency string `json:"currency,omitempty" yaml:"currency,omitempty"`
 	// Code is a fixed ISO 4217 code, for sources whose amounts are all in one currency.
 	Code string `json:"code,omitempty" yaml:"code,omitempty"`
+	// Out is, for a Schema (struct type), the int64 field that receives the minor units.
+	// The map path ignores it and rewrites Amount in place.
+	Out string `json:"out,omitempty" yaml:"out,omitempty"`
 }
 
 // Normaliser is the pure core of Normalise.
@@ -112,7 +115,7 @@ func (n *Normaliser) Normalise(data map[string]any) *Error {
 		mapString(data, p, strings.ToUpper)
 	}
 	for _, p := range n.hosts {
-		mapString(data, p, func(s string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".") })
+		mapString(data, p, normHost)
 	}
 	for _, p := range n.emails {
 		v, ok := p.get(data)
@@ -120,9 +123,8 @@ func (n *Normaliser) Normalise(data map[string]any) *Error {
 			continue
 		}
 		s, isStr := v.(string)
-		e := strings.ToLower(strings.TrimSpace(s))
-		at := strings.IndexByte(e, '@')
-		if !isStr || at <= 0 || at == len(e)-1 || strings.Count(e, "@") != 1 || strings.ContainsAny(e, " \t") {
+		e, good := normEmail(s)
+		if !isStr || !good {
 			return reject(fieldReason(ReasonBadEmail, p.String()), nil, "field %s = %v is not an e-mail address", p, v)
 		}
 		p.set(data, e)
