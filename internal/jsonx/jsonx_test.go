@@ -1,9 +1,9 @@
 package jsonx_test
 
 import (
-	"errors"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"testing"
 

@@ -198,22 +198,30 @@ func jsonField(t reflect.Type, name string) (reflect.StructField, bool) {
 // field returns the value at idx, following pointers; ok is false when a pointer on the way
 // is nil.
 func field(v reflect.Value, idx []int) (reflect.Value, bool) {
+	v, ok, _ := fieldPresent(v, idx)
+	return v, ok
+}
+
+// fieldPresent is field, also telling whether the field is present: a non-nil pointer, or a
+// non-zero value.
+func fieldPresent(v reflect.Value, idx []int) (reflect.Value, bool, bool) {
 	for _, i := range idx {
 		for v.Kind() == reflect.Pointer {
 			if v.IsNil() {
-				return reflect.Value{}, false
+				return reflect.Value{}, false, false
 			}
 			v = v.Elem()
 		}
 		v = v.Field(i)
 	}
+	pointer := v.Kind() == reflect.Pointer
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
-			return reflect.Value{}, false
+			return reflect.Value{}, false, false
 		}
 		v = v.Elem()
 	}
-	return v, true
+	return v, true, pointer || !v.IsZero()
 }
 
 // Parse decodes payload into a T, then validates and normalises it.
@@ -240,9 +248,22 @@ func (s *Schema[T]) decodeError(err error) *Error {
 		if ute.Field == "" {
 			return reject(ReasonJSONNotObject, err, "JSON %s is not an object", ute.Value)
 		}
-		return reject(fieldReason(ReasonWrongType, ute.Field), err, "field %s is JSON %s, want %s", ute.Field, ute.Value, ute.Type)
+		return reject(fieldReason(ReasonWrongType, withoutIndexes(ute.Field)), err, "field %s is JSON %s, want %s", ute.Field, ute.Value, ute.Type)
 	}
 	return jsonError(err)
+}
+
+// withoutIndexes drops array indexes from a decoder's field path (items.3.qty → items.qty),
+// so reason codes stay a small fixed set.
+func withoutIndexes(path string) string {
+	parts := strings.Split(path, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if _, err := strconv.Atoi(p); err != nil {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 // Validate applies the rules and checks to *v.
@@ -250,8 +271,8 @@ func (s *Schema[T]) Validate(v *T) *Error {
 	rv := reflect.ValueOf(v).Elem()
 	for i := range s.rules {
 		r := &s.rules[i]
-		fv, ok := field(rv, r.idx)
-		if !ok || fv.IsZero() {
+		fv, _, present := fieldPresent(rv, r.idx)
+		if !present {
 			if r.Required {
 				return reject(fieldReason(ReasonMissingField, r.Field), nil, "field %s is required", r.Field)
 			}
