@@ -1,8 +1,10 @@
 package clean_test
 
 import (
+	"encoding/csv"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -306,5 +308,39 @@ func TestTimeChecker(t *testing.T) {
 	}
 	if _, err := c.Time(map[string]any{}); reasonOf(err) != "missing_field:ts" {
 		t.Errorf("Time(no field) = %v, want missing_field:ts", err)
+	}
+}
+
+// TestSplitCSVMatchesEncodingCSV checks the hand-written line splitter against encoding/csv.
+func TestSplitCSVMatchesEncodingCSV(t *testing.T) {
+	p, _ := clean.NewParser(clean.ParseSpec{Format: "csv"})
+	for _, line := range []string{
+		`a,b,c`, `"a","b,c",d`, `"say ""hi""",x,`, `,,`, `a,"",b`, `"x"`, `x`,
+		`a,"open`, `a,b"c,d`, `"a"b,c`, `"a",b"`, `"",""`, `é,"ü ""x""",ß`,
+	} {
+		want, wantErr := csv.NewReader(strings.NewReader(line)).Read()
+		r := rec(line)
+		r.Header = []byte("h1,h2,h3")
+		perr := p.Parse(r)
+		if wantErr != nil {
+			if perr == nil || perr.Reason != "csv_syntax" {
+				t.Errorf("Parse(%q) = %v, want csv_syntax like encoding/csv's %v", line, perr, wantErr)
+			}
+			continue
+		}
+		if len(want) != 3 {
+			if perr == nil || perr.Reason != "csv_field_count" {
+				t.Errorf("Parse(%q) = %v, want csv_field_count for %d fields", line, perr, len(want))
+			}
+			continue
+		}
+		if perr != nil {
+			t.Errorf("Parse(%q) = %v, want %q", line, perr, want)
+			continue
+		}
+		got := []string{r.Data["h1"].(string), r.Data["h2"].(string), r.Data["h3"].(string)}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("Parse(%q) = %q, want %q (encoding/csv)", line, got, want)
+		}
 	}
 }

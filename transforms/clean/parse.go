@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/beamline/beamline/internal/jsonx"
@@ -36,6 +37,9 @@ const DefaultMaxBytes = 512 << 10
 type Parser struct {
 	spec    ParseSpec
 	columns []string
+	// The last header seen and its columns; not safe for concurrent use, like a DoFn.
+	lastHeader []byte
+	lastCols   []string
 }
 
 // NewParser checks spec and returns a Parser.
@@ -156,16 +160,20 @@ func jsonError(err error) *Error {
 func (p *Parser) parseCSV(r *record.Record) (map[string]any, *Error) {
 	cols := p.columns
 	if len(r.Header) > 0 {
-		h, err := p.readCSV(r.Header)
-		if err != nil {
-			return nil, reject(ReasonCSVSyntax, err, "header line of %s: %v", r.Origin, err)
+		// Every record of a file carries the same header: parse it once per file.
+		if !bytes.Equal(r.Header, p.lastHeader) {
+			h, err := p.splitCSV(r.Header)
+			if err != nil {
+				return nil, reject(ReasonCSVSyntax, err, "header line of %s: %v", r.Origin, err)
+			}
+			p.lastHeader, p.lastCols = append(p.lastHeader[:0], r.Header...), h
 		}
-		cols = h
+		cols = p.lastCols
 	}
 	if len(cols) == 0 {
 		return nil, reject(ReasonCSVFieldCount, nil, "no CSV header or columns to map fields by")
 	}
-	fields, err := p.readCSV(r.Payload)
+	fields, err := p.splitCSV(r.Payload)
 	if err != nil {
 		return nil, reject(ReasonCSVSyntax, err, "%v", err)
 	}
@@ -179,11 +187,69 @@ func (p *Parser) parseCSV(r *record.Record) (map[string]any, *Error) {
 	return m, nil
 }
 
+// splitCSV splits one CSV line (RFC 4180: fields optionally in double quotes, "" for a quote
+// inside them) with the same strictness as encoding/csv. It is written here because
+// encoding/csv reads from an io.Reader through a 4 KB buffer it allocates per reader, which
+// costs more than the parse itself for one line already in memory.
+func (p *Parser) splitCSV(line []byte) ([]string, error) {
+	comma := byte(',')
+	if p.spec.Delimiter != 0 {
+		if p.spec.Delimiter >= utf8.RuneSelf {
+			return p.readCSV(line)
+		}
+		comma = byte(p.spec.Delimiter)
+	}
+	s := string(line) // one copy; unquoted fields are slices of it
+	var fields []string
+	for i := 0; ; {
+		if i < len(s) && s[i] == '"' {
+			var b strings.Builder
+			j := i + 1
+			for {
+				k := strings.IndexByte(s[j:], '"')
+				if k < 0 {
+					return nil, &csv.ParseError{StartLine: 1, Line: 1, Column: i + 1, Err: errors.New("quoted field is not closed")}
+				}
+				b.WriteString(s[j : j+k])
+				j += k + 1
+				if j < len(s) && s[j] == '"' { // "" inside quotes
+					b.WriteByte('"')
+					j++
+					continue
+				}
+				break
+			}
+			fields = append(fields, b.String())
+			switch {
+			case j == len(s):
+				return fields, nil
+			case s[j] == comma:
+				i = j + 1
+			default:
+				return nil, &csv.ParseError{StartLine: 1, Line: 1, Column: j + 1, Err: csv.ErrQuote}
+			}
+			continue
+		}
+		end := strings.IndexByte(s[i:], comma)
+		field := s[i:]
+		if end >= 0 {
+			field = s[i : i+end]
+		}
+		if q := strings.IndexByte(field, '"'); q >= 0 {
+			return nil, &csv.ParseError{StartLine: 1, Line: 1, Column: i + q + 1, Err: csv.ErrBareQuote}
+		}
+		fields = append(fields, field)
+		if end < 0 {
+			return fields, nil
+		}
+		i += end + 1
+	}
+}
+
+// readCSV is splitCSV through encoding/csv, for delimiters that are not one byte.
 func (p *Parser) readCSV(line []byte) ([]string, error) {
 	cr := csv.NewReader(bytes.NewReader(line))
-	if p.spec.Delimiter != 0 {
-		cr.Comma = p.spec.Delimiter
-	}
+	cr.Comma = p.spec.Delimiter
 	cr.FieldsPerRecord = -1
 	fields, err := cr.Read()
 	if err == io.EOF {
