@@ -109,8 +109,12 @@ func Unmarshal(b []byte, v any) error {
 // FastPath reports whether DecodeObject uses Unmarshal (true) or the Decoder fallback.
 func FastPath() bool { return useNumber != nil }
 
-// Marshal encodes v.
+// Marshal encodes v; map keys are sorted, so equal values encode to equal bytes.
 func Marshal(v any) ([]byte, error) { return gojson.Marshal(v) }
+
+// MarshalUnordered encodes v without sorting map keys, for bytes that are decoded again
+// (coders) rather than compared or read by people.
+func MarshalUnordered(v any) ([]byte, error) { return gojson.MarshalWithOption(v, gojson.UnorderedMap()) }
 
 // classify turns a decoder error into a SyntaxError when it is one, and keeps type errors.
 // It runs only on the error path, so it re-checks the input with encoding/json, whose syntax
