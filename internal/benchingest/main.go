@@ -24,6 +24,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 	"github.com/beamline/beamline/internal/gen"
 	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/internal/orderbench"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/record"
@@ -109,17 +110,13 @@ func child(m, d string) error {
 		lines := beam.ParDo(s, &bareFn{}, raw)
 		files.WriteLines(s, filepath.Join(out, "part"), ".jsonl", lines)
 	case "ingest", "ingest-nodedupe":
-		cfg, err := ordersConfig()
-		if err != nil {
-			return err
-		}
-		recs := tag.Records(s, cfg.src, raw)
+		recs := tag.Records(s, tag.Source{Name: "orders", Kind: "order", Format: "json", Glob: glob}, raw)
 		ok, _ := clean.Parse(s, recs, ordersSpec)
 		var deads []beam.PCollection
 		var dead beam.PCollection
-		ok, dead = clean.Validate(s, ok, cfg.rules)
+		ok, dead = clean.Validate(s, ok, orderbench.Rules())
 		deads = append(deads, dead)
-		ok, dead = clean.Normalise(s, ok, cfg.norm)
+		ok, dead = clean.Normalise(s, ok, orderbench.Normalise(""))
 		deads = append(deads, dead)
 		ok, dead = clean.EventTime(s, ok, "created_at", "auto")
 		deads = append(deads, dead)
@@ -138,33 +135,6 @@ func child(m, d string) error {
 	}
 	fmt.Printf("(pipeline %.2fs)\n", time.Since(start).Seconds())
 	return nil
-}
-
-type ordersCfg struct {
-	src   tag.Source
-	rules []clean.Rule
-	norm  clean.NormaliseSpec
-}
-
-// ordersConfig is the orders source of testdata/sources.yaml without its Go check.
-func ordersConfig() (ordersCfg, error) {
-	zero := 0.0
-	return ordersCfg{
-		src: tag.Source{Name: "orders", Kind: "order", Format: "json", Glob: "-"},
-		rules: []clean.Rule{
-			{Field: "order_id", Required: true, Type: "string", Regex: `O-[0-9]{6,7}`},
-			{Field: "created_at", Required: true},
-			{Field: "customer.email", Required: true, Type: "string"},
-			{Field: "currency", Required: true, Type: "string"},
-			{Field: "total", Required: true, Type: "number", Min: &zero},
-			{Field: "country", Required: true, Enum: []string{"DE", "FR", "GB", "US", "JP", "SE", "CH", "PL", "de", "fr", "gb", "us", "jp", "se", "ch", "pl"}},
-			{Field: "payment", Enum: []string{"card", "paypal", "invoice"}},
-			{Field: "items", Required: true, Type: "array", MaxLen: 100},
-		},
-		norm: clean.NormaliseSpec{Trim: true, Upper: []string{"country"}, Emails: []string{"customer.email"},
-			Timestamps: []clean.TimeField{{Field: "created_at", Format: "auto"}},
-			Money:      []clean.MoneyField{{Amount: "total", Currency: "currency"}}},
-	}, nil
 }
 
 func encodeRecord(r record.Record) ([]byte, error) {
