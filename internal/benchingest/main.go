@@ -111,15 +111,10 @@ func child(m, d string) error {
 		files.WriteLines(s, filepath.Join(out, "part"), ".jsonl", lines)
 	case "ingest", "ingest-nodedupe":
 		recs := tag.Records(s, tag.Source{Name: "orders", Kind: "order", Format: "json", Glob: glob}, raw)
-		ok, _ := clean.Parse(s, recs, ordersSpec)
-		var deads []beam.PCollection
-		var dead beam.PCollection
-		ok, dead = clean.Validate(s, ok, orderbench.Rules())
-		deads = append(deads, dead)
-		ok, dead = clean.Normalise(s, ok, orderbench.Normalise(""))
-		deads = append(deads, dead)
-		ok, dead = clean.EventTime(s, ok, "created_at", "auto")
-		deads = append(deads, dead)
+		norm := orderbench.Normalise("")
+		ok, dead := clean.Apply(s, recs, clean.Spec{Parse: &ordersSpec, Rules: orderbench.Rules(), Normalise: &norm,
+			EventTime: &clean.TimeField{Field: "created_at", Format: "auto"}})
+		deads := []beam.PCollection{dead}
 		if m == "ingest" {
 			ok, dead = clean.Dedupe(s, ok, "order_id")
 			deads = append(deads, dead)

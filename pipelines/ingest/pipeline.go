@@ -56,25 +56,20 @@ func Build(s beam.Scope, o Options) {
 	files.WriteLines(s, join(dl, "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, all), files.MaxRecordsPerFile(o.ShardRecords))
 }
 
-// Clean applies the clean steps c asks for and returns the clean records and every
-// PCollection<record.Failure> the steps produced.
+// Clean applies the clean steps c asks for — in one fused DoFn — then dedupes, and returns
+// the clean records and the PCollections of record.Failure the steps produced.
 func Clean(s beam.Scope, c SourceConfig, recs beam.PCollection) (beam.PCollection, []beam.PCollection) {
-	ok, dead := clean.Parse(s, recs, c.parseSpec())
-	deads := []beam.PCollection{dead}
-	if len(c.Rules) > 0 {
-		ok, dead = clean.Validate(s, ok, c.Rules)
-		deads = append(deads, dead)
-	}
+	ps := c.parseSpec()
+	spec := clean.Spec{Parse: &ps, Rules: c.Rules}
 	if c.hasNormalise() {
-		ok, dead = clean.Normalise(s, ok, c.Normalise)
-		deads = append(deads, dead)
+		spec.Normalise = &c.Normalise
 	}
 	if c.EventTime.Field != "" {
-		ok, dead = clean.EventTime(s, ok, c.EventTime.Field, c.EventTime.Format)
-		deads = append(deads, dead)
+		spec.EventTime = &clean.TimeField{Field: c.EventTime.Field, Format: c.EventTime.Format}
 	}
-	ok, dead = clean.Dedupe(s, ok, c.DedupeKey)
-	return ok, append(deads, dead)
+	ok, dead := clean.Apply(s, recs, spec)
+	ok, dups := clean.Dedupe(s, ok, c.DedupeKey)
+	return ok, []beam.PCollection{dead, dups}
 }
 
 func join(parts ...string) string {

@@ -3,6 +3,7 @@ package clean
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -12,10 +13,7 @@ import (
 )
 
 func init() {
-	register.DoFn4x0[context.Context, record.Record, func(record.Record), func(record.Failure)](&parseFn{})
-	register.DoFn4x0[context.Context, record.Record, func(record.Record), func(record.Failure)](&validateFn{})
-	register.DoFn4x0[context.Context, record.Record, func(record.Record), func(record.Failure)](&normaliseFn{})
-	register.DoFn4x0[context.Context, record.Record, func(beam.EventTime, record.Record), func(record.Failure)](&eventTimeFn{})
+	register.DoFn5x0[context.Context, beam.EventTime, record.Record, func(beam.EventTime, record.Record), func(record.Failure)](&stepsFn{})
 	register.Emitter1[record.Record]()
 	register.Emitter1[record.Failure]()
 	register.Emitter2[beam.EventTime, record.Record]()
@@ -29,6 +27,97 @@ const (
 	StageEventTime = "clean.EventTime"
 	StageDedupe    = "clean.Dedupe"
 )
+
+// Spec lists the clean steps Apply runs, in this order; a nil or empty part is skipped.
+type Spec struct {
+	Parse     *ParseSpec     `json:"parse,omitempty"`
+	Rules     []Rule         `json:"rules,omitempty"`
+	Normalise *NormaliseSpec `json:"normalise,omitempty"`
+	EventTime *TimeField     `json:"event_time,omitempty"`
+	// Earliest and MaxAhead bound event times (see TimeChecker); zero means the defaults.
+	Earliest time.Time     `json:"earliest,omitzero"`
+	MaxAhead time.Duration `json:"max_ahead,omitempty"`
+}
+
+// Steps are the pure cores of a Spec, built once per worker.
+type Steps struct {
+	parser *Parser
+	valid  *Validator
+	norm   *Normaliser
+	times  *TimeChecker
+}
+
+// NewSteps checks spec and builds its cores.
+func NewSteps(spec Spec) (*Steps, error) {
+	st := &Steps{}
+	var err error
+	if spec.Parse != nil {
+		if st.parser, err = NewParser(*spec.Parse); err != nil {
+			return nil, err
+		}
+	}
+	if len(spec.Rules) > 0 {
+		if st.valid, err = NewValidator(spec.Rules); err != nil {
+			return nil, err
+		}
+	}
+	if spec.Normalise != nil {
+		if st.norm, err = NewNormaliser(*spec.Normalise); err != nil {
+			return nil, err
+		}
+	}
+	if spec.EventTime != nil {
+		st.times = &TimeChecker{Field: spec.EventTime.Field, Format: spec.EventTime.Format, Earliest: spec.Earliest, MaxAhead: spec.MaxAhead}
+		if err := st.times.Init(); err != nil {
+			return nil, err
+		}
+	}
+	if st.parser == nil && st.valid == nil && st.norm == nil && st.times == nil {
+		return nil, fmt.Errorf("clean: the spec has no step")
+	}
+	return st, nil
+}
+
+// Apply runs the steps on r in order. It returns the stage that rejected r and why, or "".
+func (st *Steps) Apply(r *record.Record) (string, *Error) {
+	if st.parser != nil {
+		if err := st.parser.Parse(r); err != nil {
+			return StageParse, err
+		}
+	}
+	if st.valid != nil {
+		if err := st.valid.Validate(r.Data); err != nil {
+			return StageValidate, err
+		}
+	}
+	if st.norm != nil {
+		if err := st.norm.Normalise(r.Data); err != nil {
+			return StageNormalise, err
+		}
+	}
+	if st.times != nil {
+		t, err := st.times.Time(r.Data)
+		if err != nil {
+			return StageEventTime, err
+		}
+		r.EventTime = t
+	}
+	return "", nil
+}
+
+// stages lists the stage names the steps pass through, for counting.
+func (st *Steps) stages() []string {
+	var out []string
+	for _, s := range []struct {
+		on   bool
+		name string
+	}{{st.parser != nil, StageParse}, {st.valid != nil, StageValidate}, {st.norm != nil, StageNormalise}, {st.times != nil, StageEventTime}} {
+		if s.on {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
 
 // step holds what every clean DoFn shares: its counters and how it reports an outcome.
 type step struct {
@@ -44,25 +133,62 @@ func (st *step) fail(ctx context.Context, stage string, r *record.Record, e *Err
 	dead(record.Fail(stage, r, e.Reason, e.Msg))
 }
 
-type parseFn struct {
-	Spec ParseSpec `json:"spec"`
-	p    *Parser
+// stepsFn runs a Spec in one DoFn. Each single-step transform (Parse, Validate, …) is a
+// stepsFn with one part, and Apply fuses several, saving a hand-over per step on every record.
+type stepsFn struct {
+	Spec   Spec `json:"spec"`
+	st     *Steps
+	passed []string
 	step
 }
 
-func (f *parseFn) Setup() error {
+func (f *stepsFn) Setup() error {
 	var err error
-	f.p, err = NewParser(f.Spec)
-	return err
+	if f.st, err = NewSteps(f.Spec); err != nil {
+		return err
+	}
+	f.passed = f.st.stages()
+	return nil
 }
 
-func (f *parseFn) ProcessElement(ctx context.Context, r record.Record, ok func(record.Record), dead func(record.Failure)) {
-	if err := f.p.Parse(&r); err != nil {
-		f.fail(ctx, StageParse, &r, err, dead)
+func (f *stepsFn) ProcessElement(ctx context.Context, ts beam.EventTime, r record.Record, ok func(beam.EventTime, record.Record), dead func(record.Failure)) {
+	stage, err := f.st.Apply(&r)
+	for _, s := range f.passed {
+		if s == stage {
+			break
+		}
+		f.pass(ctx, s, &r)
+	}
+	if err != nil {
+		f.fail(ctx, stage, &r, err, dead)
 		return
 	}
-	f.pass(ctx, StageParse, &r)
-	ok(r)
+	if f.st.times != nil {
+		ts = mtime.FromTime(r.EventTime)
+	}
+	ok(ts, r)
+}
+
+// Apply runs the steps of spec — parse, validate, normalise, event time, each optional — in
+// one DoFn. Failures and counters name the step that rejected a record exactly as the single
+// steps do; Apply only saves the hand-over between them.
+//
+//	in, ok: PCollection<record.Record> (ok timestamped when spec.EventTime is set)
+//	dead:   PCollection<record.Failure>
+func Apply(s beam.Scope, in beam.PCollection, spec Spec) (ok, dead beam.PCollection) {
+	st, err := NewSteps(spec)
+	if err != nil {
+		panic(err)
+	}
+	s = s.Scope("clean.Apply(" + strings.Join(st.stages(), ",") + ")")
+	return beam.ParDo2(s, &stepsFn{Spec: spec}, in)
+}
+
+func single(s beam.Scope, name string, in beam.PCollection, spec Spec) (ok, dead beam.PCollection) {
+	if _, err := NewSteps(spec); err != nil {
+		panic(err)
+	}
+	return beam.ParDo2(s.Scope(name), &stepsFn{Spec: spec}, in)
 }
 
 // Parse fills each record's Data from its Payload as JSON (an object), CSV (mapped by the
@@ -72,32 +198,7 @@ func (f *parseFn) ProcessElement(ctx context.Context, r record.Record, ok func(r
 //	in, ok: PCollection<record.Record>
 //	dead:   PCollection<record.Failure>
 func Parse(s beam.Scope, in beam.PCollection, spec ParseSpec) (ok, dead beam.PCollection) {
-	if _, err := NewParser(spec); err != nil {
-		panic(err)
-	}
-	s = s.Scope(fmt.Sprintf("clean.Parse(%s)", spec.Format))
-	return beam.ParDo2(s, &parseFn{Spec: spec}, in)
-}
-
-type validateFn struct {
-	Rules []Rule `json:"rules"`
-	v     *Validator
-	step
-}
-
-func (f *validateFn) Setup() error {
-	var err error
-	f.v, err = NewValidator(f.Rules)
-	return err
-}
-
-func (f *validateFn) ProcessElement(ctx context.Context, r record.Record, ok func(record.Record), dead func(record.Failure)) {
-	if err := f.v.Validate(r.Data); err != nil {
-		f.fail(ctx, StageValidate, &r, err, dead)
-		return
-	}
-	f.pass(ctx, StageValidate, &r)
-	ok(r)
+	return single(s, fmt.Sprintf("clean.Parse(%s)", spec.Format), in, Spec{Parse: &spec})
 }
 
 // Validate applies rules to each parsed record; the first rule that fails sends the record
@@ -110,32 +211,7 @@ func Validate(s beam.Scope, in beam.PCollection, rules []Rule) (ok, dead beam.PC
 	if len(rules) == 0 {
 		panic("clean.Validate: rules is empty; leave the step out instead")
 	}
-	if _, err := NewValidator(rules); err != nil {
-		panic(err)
-	}
-	s = s.Scope(fmt.Sprintf("clean.Validate(%d rules)", len(rules)))
-	return beam.ParDo2(s, &validateFn{Rules: rules}, in)
-}
-
-type normaliseFn struct {
-	Spec NormaliseSpec `json:"spec"`
-	n    *Normaliser
-	step
-}
-
-func (f *normaliseFn) Setup() error {
-	var err error
-	f.n, err = NewNormaliser(f.Spec)
-	return err
-}
-
-func (f *normaliseFn) ProcessElement(ctx context.Context, r record.Record, ok func(record.Record), dead func(record.Failure)) {
-	if err := f.n.Normalise(r.Data); err != nil {
-		f.fail(ctx, StageNormalise, &r, err, dead)
-		return
-	}
-	f.pass(ctx, StageNormalise, &r)
-	ok(r)
+	return single(s, fmt.Sprintf("clean.Validate(%d rules)", len(rules)), in, Spec{Rules: rules})
 }
 
 // Normalise trims and case-folds strings, rewrites timestamps as UTC RFC 3339 and amounts as
@@ -144,48 +220,17 @@ func (f *normaliseFn) ProcessElement(ctx context.Context, r record.Record, ok fu
 //	in, ok: PCollection<record.Record>
 //	dead:   PCollection<record.Failure>
 func Normalise(s beam.Scope, in beam.PCollection, spec NormaliseSpec) (ok, dead beam.PCollection) {
-	if _, err := NewNormaliser(spec); err != nil {
-		panic(err)
-	}
-	s = s.Scope("clean.Normalise")
-	return beam.ParDo2(s, &normaliseFn{Spec: spec}, in)
-}
-
-type eventTimeFn struct {
-	Field    string    `json:"field"`
-	Format   string    `json:"format"`
-	Earliest time.Time `json:"earliest"`
-	MaxAhead int64     `json:"max_ahead_ns"`
-	c        *TimeChecker
-	step
-}
-
-func (f *eventTimeFn) Setup() error {
-	f.c = &TimeChecker{Field: f.Field, Format: f.Format, Earliest: f.Earliest, MaxAhead: time.Duration(f.MaxAhead)}
-	return f.c.Init()
-}
-
-func (f *eventTimeFn) ProcessElement(ctx context.Context, r record.Record, ok func(beam.EventTime, record.Record), dead func(record.Failure)) {
-	t, err := f.c.Time(r.Data)
-	if err != nil {
-		f.fail(ctx, StageEventTime, &r, err, dead)
-		return
-	}
-	r.EventTime = t
-	f.pass(ctx, StageEventTime, &r)
-	ok(mtime.FromTime(t), r)
+	return single(s, "clean.Normalise", in, Spec{Normalise: &spec})
 }
 
 // EventTimeOption adjusts EventTime.
-type EventTimeOption func(*eventTimeFn)
+type EventTimeOption func(*Spec)
 
 // Earliest sets the earliest accepted event time (default 2000-01-01).
-func Earliest(t time.Time) EventTimeOption { return func(f *eventTimeFn) { f.Earliest = t } }
+func Earliest(t time.Time) EventTimeOption { return func(s *Spec) { s.Earliest = t } }
 
 // MaxAhead sets how far ahead of the wall clock an event time may be (default 24h).
-func MaxAhead(d time.Duration) EventTimeOption {
-	return func(f *eventTimeFn) { f.MaxAhead = int64(d) }
-}
+func MaxAhead(d time.Duration) EventTimeOption { return func(s *Spec) { s.MaxAhead = d } }
 
 // EventTime sets each record's EventTime and element timestamp from field, read in format
 // (see ParseTime). A missing, unreadable or absurd time (before Earliest, more than MaxAhead
@@ -194,14 +239,9 @@ func MaxAhead(d time.Duration) EventTimeOption {
 //	in, ok: PCollection<record.Record> (ok timestamped)
 //	dead:   PCollection<record.Failure>
 func EventTime(s beam.Scope, in beam.PCollection, field, format string, opts ...EventTimeOption) (ok, dead beam.PCollection) {
-	f := &eventTimeFn{Field: field, Format: format}
+	spec := Spec{EventTime: &TimeField{Field: field, Format: format}}
 	for _, o := range opts {
-		o(f)
+		o(&spec)
 	}
-	c := &TimeChecker{Field: field, Format: format}
-	if err := c.Init(); err != nil {
-		panic(err)
-	}
-	s = s.Scope(fmt.Sprintf("clean.EventTime(%s)", field))
-	return beam.ParDo2(s, f, in)
+	return single(s, fmt.Sprintf("clean.EventTime(%s)", field), in, spec)
 }

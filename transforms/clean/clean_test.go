@@ -142,3 +142,14 @@ func TestDedupeStreamTTL(t *testing.T) {
 	passert.Equals(s, beam.ParDo(s, failedIDFn, dups), "c", "d")
 	ptest.RunAndValidate(t, p)
 }
+
+func TestDedupeRecordsWithoutOrigin(t *testing.T) {
+	p, s := beam.NewPipelineWithRoot()
+	// Redelivered messages: the same ID twice and no file position to tell them apart.
+	msg := record.Record{ID: "m-1", Source: "pubsub", Payload: []byte("x")}
+	other := record.Record{ID: "m-2", Source: "pubsub", Payload: []byte("y")}
+	ok, dups := clean.Dedupe(s, beam.Create(s, msg, msg, msg, other), "")
+	passert.Equals(s, beam.ParDo(s, idFn, ok), "m-1", "m-2")
+	passert.Equals(s, beam.ParDo(s, failedIDFn, dups), "m-1", "m-1")
+	ptest.RunAndValidate(t, p)
+}

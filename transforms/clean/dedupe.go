@@ -2,7 +2,11 @@ package clean
 
 import (
 	"context"
+	crand "crypto/rand"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,10 +19,15 @@ import (
 
 func init() {
 	register.DoFn4x0[context.Context, record.Record, func(string, record.Record), func(record.Failure)](&dedupeKeyFn{})
-	register.DoFn5x0[context.Context, string, func(*record.Record) bool, func(record.Record), func(record.Failure)](&keepFirstFn{})
+	register.DoFn5x0[context.Context, record.Record, func(string, record.Record), func(int, []position), func(record.Failure)](&positionFn{})
+	register.DoFn3x0[int, func(*[]position) bool, func(string)](&losersFn{})
+	register.DoFn7x0[context.Context, beam.Window, string, record.Record, func(*string) bool, func(record.Record), func(record.Failure)](&filterFn{})
+	register.Emitter2[int, []position]()
+	register.Emitter1[string]()
+	register.Iter1[[]position]()
+	register.Iter1[string]()
 	register.DoFn8x0[context.Context, beam.EventTime, state.Provider, timers.Provider, string, record.Record, func(record.Record), func(record.Failure)](&dedupeStreamFn{})
 	register.Emitter2[string, record.Record]()
-	register.Iter1[*record.Record]()
 }
 
 // DedupeKey returns the dedupe key of r: its source and the value at field, or its ID when
@@ -83,31 +92,147 @@ func (f *dedupeKeyFn) ProcessElement(ctx context.Context, r record.Record, ok fu
 	ok(k, r)
 }
 
-type keepFirstFn struct{ step }
-
-func (f *keepFirstFn) ProcessElement(ctx context.Context, key string, values func(*record.Record) bool, ok func(record.Record), dup func(record.Failure)) {
-	// One pass, nothing buffered: a record that loses to the current first is emitted as a
-	// duplicate at once, and so is a former first that a later-seen record displaces.
-	var kept, r record.Record
-	for n := 0; values(&r); n++ {
-		switch {
-		case n == 0:
-			kept = r
-		case First(&r, &kept):
-			f.emitDup(ctx, key, &kept, dup)
-			kept = r
-		default:
-			f.emitDup(ctx, key, &r, dup)
-		}
-		r = record.Record{}
-	}
-	f.pass(ctx, StageDedupe, &kept)
-	ok(kept)
+// position is what the batch Dedupe shuffles instead of whole records: the dedupe key, the
+// record's identity (how the filter finds it again) and its input-order fields.
+type position struct {
+	Key       string
+	Ident     string
+	Origin    string
+	Offset    int64
+	EventTime int64
+	RecordID  string
 }
 
-func (f *keepFirstFn) emitDup(ctx context.Context, key string, r *record.Record, dup func(record.Failure)) {
-	f.ctr.Inc(ctx, r.Source, StageDedupe, record.OutcomeDuplicate, "")
-	dup(duplicate(StageDedupe, key, r))
+func (p *position) before(q *position) bool {
+	a := record.Record{Origin: p.Origin, Offset: p.Offset, EventTime: time.Unix(0, p.EventTime), ID: p.RecordID}
+	b := record.Record{Origin: q.Origin, Offset: q.Offset, EventTime: time.Unix(0, q.EventTime), ID: q.RecordID}
+	return First(&a, &b)
+}
+
+// dedupeShards is how many groups the positions are spread over: enough to share the work of
+// finding duplicates among workers, few enough that each group is a handful of large elements.
+const dedupeShards = 64
+
+// flushPositions bounds the positions one DoFn instance holds before it emits them.
+const flushPositions = 100_000
+
+// positionFn passes each record on under its identity and collects its position, emitting
+// the positions in one batch per shard at the end of the bundle (or every flushPositions).
+type positionFn struct {
+	Field string `json:"field"`
+	path  path
+	buf   [dedupeShards][]position
+	n     int
+	rnd   *rand.ChaCha8
+	step
+}
+
+func (f *positionFn) Setup() {
+	if f.Field != "" {
+		f.path = splitPath(f.Field)
+	}
+	var seed [32]byte
+	crand.Read(seed[:])
+	f.rnd = rand.NewChaCha8(seed)
+}
+
+// identity names a record uniquely within the input: its file and line when it has them,
+// else 128 random bits.
+func (f *positionFn) identity(r *record.Record) string {
+	if r.Origin != "" && r.Offset > 0 {
+		return r.Origin + "\x00" + strconv.FormatInt(r.Offset, 10)
+	}
+	var b [16]byte
+	f.rnd.Read(b[:])
+	return "\x01" + string(b[:])
+}
+
+func (f *positionFn) ProcessElement(ctx context.Context, r record.Record, main func(string, record.Record), batches func(int, []position), dead func(record.Failure)) {
+	k, err := DedupeKey(&r, f.path)
+	if err != nil {
+		f.fail(ctx, StageDedupe, &r, err, dead)
+		return
+	}
+	id := f.identity(&r)
+	h := fnv.New32a()
+	h.Write([]byte(k))
+	shard := int(h.Sum32() % dedupeShards)
+	f.buf[shard] = append(f.buf[shard], position{Key: k, Ident: id, Origin: r.Origin, Offset: r.Offset, EventTime: r.EventTime.UnixNano(), RecordID: r.ID})
+	if f.n++; f.n >= flushPositions {
+		f.flush(batches)
+	}
+	main(id, r)
+}
+
+func (f *positionFn) flush(batches func(int, []position)) {
+	for i, b := range f.buf {
+		if len(b) > 0 {
+			batches(i, b)
+			f.buf[i] = nil
+		}
+	}
+	f.n = 0
+}
+
+func (f *positionFn) FinishBundle(_ func(string, record.Record), batches func(int, []position), _ func(record.Failure)) {
+	f.flush(batches)
+}
+
+// losersFn finds, per shard, the first position of every key and emits the others.
+type losersFn struct{}
+
+func (losersFn) ProcessElement(_ int, batches func(*[]position) bool, emit func(string)) {
+	best := map[string]position{}
+	var b []position
+	for batches(&b) {
+		for i := range b {
+			p := b[i]
+			cur, seen := best[p.Key]
+			switch {
+			case !seen:
+				best[p.Key] = p
+			case p.before(&cur):
+				emit(cur.Ident)
+				best[p.Key] = p
+			default:
+				emit(p.Ident)
+			}
+		}
+	}
+}
+
+// filterFn passes records whose identity is not among the losers.
+type filterFn struct {
+	Field  string `json:"field"`
+	path   path
+	losers map[string]struct{}
+	window beam.Window // the window losers was read for
+	step
+}
+
+func (f *filterFn) Setup() {
+	if f.Field != "" {
+		f.path = splitPath(f.Field)
+	}
+}
+
+func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, id string, r record.Record, losers func(*string) bool, ok func(record.Record), dup func(record.Failure)) {
+	if f.window == nil || !f.window.Equals(w) { // the side input is read once per window
+		f.window = w
+		f.losers = map[string]struct{}{}
+		var l string
+		for losers(&l) {
+			f.losers[l] = struct{}{}
+		}
+	}
+	if _, lost := f.losers[id]; lost {
+		k, _ := DedupeKey(&r, f.path)
+		f.ctr.Inc(ctx, r.Source, StageDedupe, record.OutcomeDuplicate, "")
+		dup(duplicate(StageDedupe, k, &r))
+		return
+	}
+	f.pass(ctx, StageDedupe, &r)
+	ok(r)
 }
 
 // Dedupe keeps one record per (source, key field) across a bounded input — the first in input
@@ -115,14 +240,18 @@ func (f *keepFirstFn) emitDup(ctx context.Context, key string, r *record.Record,
 // An empty field dedupes by record ID. A record without the key goes to dups with
 // missing_field:F. Duplicates are counted as outcome "duplicate", not "dead".
 //
-// It groups by key, so use it on batch input; DedupeStream suits unbounded input.
+// Only small positions are grouped, batched per bundle into 64 shards: the records themselves
+// are not shuffled, and the duplicates found reach them as a side input, which stays small
+// when duplicates are few. Use it on batch input in the global window; DedupeStream suits
+// unbounded input.
 //
 //	in, ok: PCollection<record.Record>
 //	dups:   PCollection<record.Failure>
 func Dedupe(s beam.Scope, in beam.PCollection, field string) (ok, dups beam.PCollection) {
 	s = s.Scope(fmt.Sprintf("clean.Dedupe(%s)", keyName(field)))
-	keyed, noKey := beam.ParDo2(s, &dedupeKeyFn{Field: field}, in)
-	ok, dups = beam.ParDo2(s, &keepFirstFn{}, beam.GroupByKey(s, keyed))
+	byID, batches, noKey := beam.ParDo3(s, &positionFn{Field: field}, in)
+	losers := beam.ParDo(s, losersFn{}, beam.GroupByKey(s, batches))
+	ok, dups = beam.ParDo2(s, &filterFn{Field: field}, byID, beam.SideInput{Input: losers})
 	return ok, beam.Flatten(s, dups, noKey)
 }
 
