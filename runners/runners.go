@@ -159,6 +159,10 @@ func JobName(now time.Time) string {
 	return strings.Trim(base, "-") + "-" + now.UTC().Format("20060102-150405")
 }
 
+// Check validates the runner flags; mains call it right after flag.Parse, so a bad flag fails
+// before any pipeline is constructed. Run checks them again.
+func Check() error { return FromFlags().Validate() }
+
 // Run validates the runner flags and runs p. The result is nil for a Dataflow dry run, whose
 // job JSON goes to stdout.
 func Run(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, error) {

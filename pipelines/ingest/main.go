@@ -37,6 +37,9 @@ func main() {
 }
 
 func run(ctx context.Context) error {
+	if err := runners.Check(); err != nil {
+		return err
+	}
 	o, err := optionsFromFlags()
 	if err != nil {
 		return err
