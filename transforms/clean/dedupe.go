@@ -3,6 +3,7 @@ package clean
 import (
 	"context"
 	crand "crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -19,9 +20,10 @@ import (
 
 func init() {
 	register.DoFn4x0[context.Context, record.Record, func(string, record.Record), func(record.Failure)](&dedupeKeyFn{})
-	register.DoFn5x0[context.Context, record.Record, func(string, record.Record), func(int, []position), func(record.Failure)](&positionFn{})
+	register.DoFn6x1[context.Context, beam.EventTime, record.Record, func([]byte), func(int, []position), func(record.Failure), error](&positionFn{})
 	register.DoFn3x0[int, func(*[]position) bool, func(string)](&losersFn{})
-	register.DoFn7x0[context.Context, beam.Window, string, record.Record, func(*string) bool, func(record.Record), func(record.Failure)](&filterFn{})
+	register.DoFn6x1[context.Context, beam.Window, []byte, func(*string) bool, func(beam.EventTime, record.Record), func(record.Failure), error](&filterFn{})
+	register.Emitter1[[]byte]()
 	register.Emitter2[int, []position]()
 	register.Emitter1[string]()
 	register.Iter1[[]position]()
@@ -116,13 +118,21 @@ const dedupeShards = 64
 // flushPositions bounds the positions one DoFn instance holds before it emits them.
 const flushPositions = 100_000
 
-// positionFn passes each record on under its identity and collects its position, emitting
-// the positions in one batch per shard at the end of the bundle (or every flushPositions).
+// recordsPerBatch is how many records travel together to the filter. The records wait there
+// for the side input, and a runner keeps per-element bookkeeping for everything waiting
+// (prism: over a kilobyte an element), so they wait in batches, each one encoded element.
+const recordsPerBatch = 512
+
+// positionFn passes records on in batches, each under its identity, and collects their
+// positions, emitting them in one batch per shard at the end of the bundle (or every
+// flushPositions).
 type positionFn struct {
 	Field string `json:"field"`
 	path  path
 	buf   [dedupeShards][]position
 	n     int
+	recs  []byte // the records batch being filled
+	nrecs int
 	rnd   *rand.ChaCha8
 	step
 }
@@ -147,11 +157,11 @@ func (f *positionFn) identity(r *record.Record) string {
 	return "\x01" + string(b[:])
 }
 
-func (f *positionFn) ProcessElement(ctx context.Context, r record.Record, main func(string, record.Record), batches func(int, []position), dead func(record.Failure)) {
+func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r record.Record, recs func([]byte), batches func(int, []position), dead func(record.Failure)) error {
 	k, err := DedupeKey(&r, f.path)
 	if err != nil {
 		f.fail(ctx, StageDedupe, &r, err, dead)
-		return
+		return nil
 	}
 	id := f.identity(&r)
 	h := fnv.New32a()
@@ -161,7 +171,26 @@ func (f *positionFn) ProcessElement(ctx context.Context, r record.Record, main f
 	if f.n++; f.n >= flushPositions {
 		f.flush(batches)
 	}
-	main(id, r)
+	enc, encErr := record.EncodeRecord(r)
+	if encErr != nil {
+		return encErr
+	}
+	f.recs = binary.AppendVarint(f.recs, int64(ts))
+	f.recs = binary.AppendUvarint(f.recs, uint64(len(id)))
+	f.recs = append(f.recs, id...)
+	f.recs = binary.AppendUvarint(f.recs, uint64(len(enc)))
+	f.recs = append(f.recs, enc...)
+	if f.nrecs++; f.nrecs >= recordsPerBatch {
+		f.flushRecords(recs)
+	}
+	return nil
+}
+
+func (f *positionFn) flushRecords(recs func([]byte)) {
+	if f.nrecs > 0 {
+		recs(f.recs)
+		f.recs, f.nrecs = nil, 0
+	}
 }
 
 func (f *positionFn) flush(batches func(int, []position)) {
@@ -174,7 +203,8 @@ func (f *positionFn) flush(batches func(int, []position)) {
 	f.n = 0
 }
 
-func (f *positionFn) FinishBundle(_ func(string, record.Record), batches func(int, []position), _ func(record.Failure)) {
+func (f *positionFn) FinishBundle(recs func([]byte), batches func(int, []position), _ func(record.Failure)) {
+	f.flushRecords(recs)
 	f.flush(batches)
 }
 
@@ -216,7 +246,7 @@ func (f *filterFn) Setup() {
 	}
 }
 
-func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, id string, r record.Record, losers func(*string) bool, ok func(record.Record), dup func(record.Failure)) {
+func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, batch []byte, losers func(*string) bool, ok func(beam.EventTime, record.Record), dup func(record.Failure)) error {
 	if f.window == nil || !f.window.Equals(w) { // the side input is read once per window
 		f.window = w
 		f.losers = map[string]struct{}{}
@@ -225,14 +255,42 @@ func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, id string,
 			f.losers[l] = struct{}{}
 		}
 	}
-	if _, lost := f.losers[id]; lost {
-		k, _ := DedupeKey(&r, f.path)
-		f.ctr.Inc(ctx, r.Source, StageDedupe, record.OutcomeDuplicate, "")
-		dup(duplicate(StageDedupe, k, &r))
-		return
+	for len(batch) > 0 {
+		ts, n := binary.Varint(batch)
+		if n <= 0 {
+			return fmt.Errorf("clean.Dedupe: corrupt record batch")
+		}
+		batch = batch[n:]
+		var id, enc []byte
+		if id, batch = cutLength(batch); id == nil {
+			return fmt.Errorf("clean.Dedupe: corrupt record batch")
+		}
+		if enc, batch = cutLength(batch); enc == nil {
+			return fmt.Errorf("clean.Dedupe: corrupt record batch")
+		}
+		r, err := record.DecodeRecord(enc)
+		if err != nil {
+			return err
+		}
+		if _, lost := f.losers[string(id)]; lost {
+			k, _ := DedupeKey(&r, f.path)
+			f.ctr.Inc(ctx, r.Source, StageDedupe, record.OutcomeDuplicate, "")
+			dup(duplicate(StageDedupe, k, &r))
+			continue
+		}
+		f.pass(ctx, StageDedupe, &r)
+		ok(beam.EventTime(ts), r)
 	}
-	f.pass(ctx, StageDedupe, &r)
-	ok(r)
+	return nil
+}
+
+// cutLength splits a uvarint-length-prefixed field off b; nil when b is too short.
+func cutLength(b []byte) ([]byte, []byte) {
+	l, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) < l {
+		return nil, nil
+	}
+	return b[n : n+int(l) : n+int(l)], b[n+int(l):]
 }
 
 // Dedupe keeps one record per (source, key field) across a bounded input — the first in input
@@ -241,17 +299,18 @@ func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, id string,
 // missing_field:F. Duplicates are counted as outcome "duplicate", not "dead".
 //
 // Only small positions are grouped, batched per bundle into 64 shards: the records themselves
-// are not shuffled, and the duplicates found reach them as a side input, which stays small
-// when duplicates are few. Use it on batch input in the global window; DedupeStream suits
+// are not shuffled. They wait, in batches of 512 encoded records, for the duplicates found,
+// which reach them as a side input that stays small when duplicates are few; each keeps its
+// element timestamp. Use it on batch input in the global window; DedupeStream suits
 // unbounded input.
 //
 //	in, ok: PCollection<record.Record>
 //	dups:   PCollection<record.Failure>
 func Dedupe(s beam.Scope, in beam.PCollection, field string) (ok, dups beam.PCollection) {
 	s = s.Scope(fmt.Sprintf("clean.Dedupe(%s)", keyName(field)))
-	byID, batches, noKey := beam.ParDo3(s, &positionFn{Field: field}, in)
+	recs, batches, noKey := beam.ParDo3(s, &positionFn{Field: field}, in)
 	losers := beam.ParDo(s, losersFn{}, beam.GroupByKey(s, batches))
-	ok, dups = beam.ParDo2(s, &filterFn{Field: field}, byID, beam.SideInput{Input: losers})
+	ok, dups = beam.ParDo2(s, &filterFn{Field: field}, recs, beam.SideInput{Input: losers})
 	return ok, beam.Flatten(s, dups, noKey)
 }
 
