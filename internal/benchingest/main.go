@@ -140,7 +140,7 @@ func child(m, d string) error {
 
 func encodeRecord(r record.Record) ([]byte, error) {
 	r.Payload = nil
-	return jsonx.Marshal(r)
+	return r.AppendJSON(make([]byte, 0, 512))
 }
 
 func encodeFailure(f record.Failure) ([]byte, error) { return jsonx.Marshal(f) }

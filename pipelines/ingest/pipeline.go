@@ -88,8 +88,8 @@ func join(parts ...string) string {
 type encodeRecordFn struct{ written record.Counters }
 
 func (f *encodeRecordFn) ProcessElement(ctx context.Context, r record.Record) ([]byte, error) {
-	r.Payload, r.Header = nil, nil
-	b, err := jsonx.Marshal(r)
+	r.Payload = nil
+	b, err := r.AppendJSON(make([]byte, 0, 512))
 	if err != nil {
 		return nil, fmt.Errorf("encoding record %s: %w", r.ID, err)
 	}

@@ -1,6 +1,7 @@
 package record_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -111,4 +112,43 @@ func BenchmarkEncodeDecodeRecord(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestRecordJSONMatchesStructTags checks the hand-written encoder against encoding/json over
+// the same struct without the method.
+func TestRecordJSONMatchesStructTags(t *testing.T) {
+	type plain record.Record // drops MarshalJSON, keeps the tags
+	for _, r := range []record.Record{sample(), {ID: "x", Source: "s"}, {ID: "p", Source: "s", Payload: []byte{0, 1, 255}, Header: []byte("h")}} {
+		got, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(plain(r)); err != nil {
+			t.Fatal(err)
+		}
+		if want := bytes.TrimSpace(buf.Bytes()); string(got) != string(want) {
+			t.Errorf("Record JSON\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+func BenchmarkRecordJSON(b *testing.B) {
+	r := sample()
+	b.Run("AppendJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf, _ = r.AppendJSON(buf[:0])
+		}
+	})
+	b.Run("reflection", func(b *testing.B) {
+		type plain record.Record
+		b.ReportAllocs()
+		for b.Loop() {
+			jsonx.Marshal(plain(r))
+		}
+	})
 }
