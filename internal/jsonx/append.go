@@ -38,7 +38,7 @@ func AppendValue(b []byte, v any) ([]byte, error) {
 	case float64:
 		return AppendFloat(b, x), nil
 	case map[string]any:
-		return AppendObject(b, x)
+		return appendMap(b, x)
 	case []any:
 		b = append(b, '[')
 		for i, e := range x {
@@ -52,23 +52,16 @@ func AppendValue(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case map[string]string:
-		keys := sortedKeys(x)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(AppendString(b, k), ':')
-			b = AppendString(b, x[k])
-		}
-		return append(b, '}'), nil
+		return appendMap(b, x)
 	}
 	enc, err := Marshal(v)
 	return append(b, enc...), err
 }
 
 // AppendObject appends m with its keys sorted.
-func AppendObject(b []byte, m map[string]any) ([]byte, error) {
+func AppendObject(b []byte, m map[string]any) ([]byte, error) { return appendMap(b, m) }
+
+func appendMap[V any](b []byte, m map[string]V) ([]byte, error) {
 	keys := sortedKeys(m)
 	b = append(b, '{')
 	for i, k := range keys {
@@ -77,7 +70,7 @@ func AppendObject(b []byte, m map[string]any) ([]byte, error) {
 		}
 		b = append(AppendString(b, k), ':')
 		var err error
-		if b, err = AppendValue(b, m[k]); err != nil {
+		if b, err = AppendValue(b, any(m[k])); err != nil {
 			return b, err
 		}
 	}

@@ -21,22 +21,6 @@ import (
 // the ingest job configures them for orders (testdata/sources.yaml) — with the same work
 // written by hand as a plain Go loop over a struct, on the same generated records.
 
-func orderSteps(tb testing.TB) (*clean.Parser, *clean.Validator, *clean.Normaliser, *clean.TimeChecker) {
-	p, err := clean.NewParser(clean.ParseSpec{Format: "json"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	v, err := clean.NewValidator(orderbench.Rules())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n, err := clean.NewNormaliser(orderbench.Normalise(""))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p, v, n, orderTime(tb)
-}
-
 func orderTime(tb testing.TB) *clean.TimeChecker {
 	tc := &clean.TimeChecker{Field: "created_at", Format: "auto"}
 	if err := tc.Init(); err != nil {
@@ -45,28 +29,28 @@ func orderTime(tb testing.TB) *clean.TimeChecker {
 	return tc
 }
 
-func BenchmarkOrderLibrary(b *testing.B) {
-	lines := orderbench.Lines(1024)
-	p, v, n, tc := orderSteps(b)
+// benchSteps runs spec's steps over lines, as clean.Apply does per record.
+func benchSteps(b *testing.B, spec clean.Spec, header []byte, lines [][]byte) {
+	st, err := clean.NewSteps(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(lines[0])))
 	i := 0
 	for b.Loop() {
-		r := record.Record{Source: "orders", Payload: lines[i%len(lines)]}
+		r := record.Record{Source: "bench", Payload: lines[i%len(lines)], Header: header}
 		i++
-		if err := p.Parse(&r); err != nil {
-			b.Fatal(err)
-		}
-		if err := v.Validate(r.Data); err != nil {
-			b.Fatal(err)
-		}
-		if err := n.Normalise(r.Data); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := tc.Time(r.Data); err != nil {
-			b.Fatal(err)
+		if stage, err := st.Apply(&r); err != nil {
+			b.Fatalf("%s: %v", stage, err)
 		}
 	}
+}
+
+func BenchmarkOrderLibrary(b *testing.B) {
+	norm := orderbench.Normalise("")
+	benchSteps(b, clean.Spec{Parse: &clean.ParseSpec{Format: "json"}, Rules: orderbench.Rules(), Normalise: &norm,
+		EventTime: &clean.TimeField{Field: "created_at", Format: "auto"}}, nil, orderbench.Lines(1024))
 }
 
 func benchPlain(b *testing.B, unmarshal func([]byte, any) error) {
@@ -124,36 +108,16 @@ func csvLines(n int) (header []byte, lines [][]byte) {
 func BenchmarkCSVEventLibrary(b *testing.B) {
 	header, lines := csvLines(1024)
 	zero, day := 0.0, 86400000.0
-	p, _ := clean.NewParser(clean.ParseSpec{Format: "csv"})
-	v, err := clean.NewValidator([]clean.Rule{
-		{Field: "event_id", Required: true, MaxLen: 64},
-		{Field: "url", Required: true, Regex: `https?://\S+`},
-		{Field: "duration_ms", Type: "integer", Min: &zero, Max: &day},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	n, _ := clean.NewNormaliser(clean.NormaliseSpec{Trim: true, Lower: []string{"action"}})
-	tc := &clean.TimeChecker{Field: "timestamp", Format: "datetime"}
-	tc.Init()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		r := record.Record{Source: "web_b", Payload: lines[i%len(lines)], Header: header}
-		i++
-		if err := p.Parse(&r); err != nil {
-			b.Fatal(err)
-		}
-		if err := v.Validate(r.Data); err != nil {
-			b.Fatal(err)
-		}
-		if err := n.Normalise(r.Data); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := tc.Time(r.Data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSteps(b, clean.Spec{
+		Parse: &clean.ParseSpec{Format: "csv"},
+		Rules: []clean.Rule{
+			{Field: "event_id", Required: true, MaxLen: 64},
+			{Field: "url", Required: true, Regex: `https?://\S+`},
+			{Field: "duration_ms", Type: "integer", Min: &zero, Max: &day},
+		},
+		Normalise: &clean.NormaliseSpec{Trim: true, Lower: []string{"action"}},
+		EventTime: &clean.TimeField{Field: "timestamp", Format: "datetime"},
+	}, header, lines)
 }
 
 type plainEvent struct {

@@ -9,7 +9,9 @@ import (
 // MarshalJSON encodes r as its struct tags describe (Header left out, empty fields omitted,
 // Data with sorted keys). It is written out because the ingest job encodes every record: this
 // takes about half the time of reflection-driven encoding (BenchmarkRecordJSON).
-func (r Record) MarshalJSON() ([]byte, error) { return r.AppendJSON(make([]byte, 0, 256+len(r.Payload)*2)) }
+func (r Record) MarshalJSON() ([]byte, error) {
+	return r.AppendJSON(make([]byte, 0, 256+len(r.Payload)*2))
+}
 
 // AppendJSON appends r's JSON encoding to b.
 func (r *Record) AppendJSON(b []byte) ([]byte, error) {
