@@ -122,7 +122,9 @@ func child(m, d string) error {
 			EventTime: &clean.TimeField{Field: "created_at", Format: "auto"}})
 		deads := []beam.PCollection{dead}
 		if m == "ingest" {
-			ok, dead = clean.Dedupe(s, ok, "order_id")
+			spill := filepath.Join(d, "spill")
+			defer os.RemoveAll(spill)
+			ok, dead = clean.Dedupe(s, ok, "order_id", clean.SpillTo(spill))
 			deads = append(deads, dead)
 		}
 		files.WriteLines(s, filepath.Join(out, "part"), ".jsonl", beam.ParDo(s, encodeRecord, ok))

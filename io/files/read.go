@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -204,4 +205,30 @@ func (l *lineReader) next() (line []byte, truncated bool, err error) {
 		buf = []byte{}
 	}
 	return buf, truncated, nil
+}
+
+// RemoveAll removes dir and the files directly in it: a local directory, or the objects under
+// a gs:// prefix. A missing dir is not an error.
+func RemoveAll(ctx context.Context, dir string) error {
+	if !strings.Contains(dir, "://") {
+		return os.RemoveAll(dir)
+	}
+	fs, err := filesystem.New(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	names, err := fs.List(ctx, strings.TrimSuffix(dir, "/")+"/*")
+	if err != nil {
+		return err
+	}
+	rm, ok := fs.(filesystem.Remover)
+	if !ok {
+		return fmt.Errorf("files.RemoveAll: the filesystem of %s cannot remove files", dir)
+	}
+	var errs []error
+	for _, n := range names {
+		errs = append(errs, rm.Remove(ctx, n))
+	}
+	return errors.Join(errs...)
 }

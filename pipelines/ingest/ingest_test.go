@@ -15,6 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamline/beamline/internal/gen"
 	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/google/go-cmp/cmp"
@@ -187,7 +188,7 @@ func TestIngestGCS(t *testing.T) {
 		cfgs[i].Glob = "gs://raw/" + filepath.ToSlash(rel)
 	}
 	p, s := beam.NewPipelineWithRoot()
-	Build(s, Options{Sources: cfgs, Output: "gs://lake/ingest", ShardRecords: 200})
+	Build(s, Options{Sources: cfgs, Output: "gs://lake/ingest", ShardRecords: 200, SpillDir: "gs://lake/spill"})
 	res, err := ptest.RunWithMetrics(p)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +201,7 @@ func TestIngestGCS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string][]byte{}
+	deadFiles := map[string][]byte{}
 	cleanLines := 0
 	for _, o := range objs {
 		obj, err := srv.GetObject("lake", o.Name)
@@ -211,7 +212,7 @@ func TestIngestGCS(t *testing.T) {
 		case strings.Contains(o.Name, ".temp-"):
 			t.Errorf("temporary object left behind: %s", o.Name)
 		case strings.HasPrefix(o.Name, "ingest/dead/"):
-			files[o.Name] = obj.Content
+			deadFiles[o.Name] = obj.Content
 		case strings.HasPrefix(o.Name, "ingest/clean/"):
 			cleanLines += bytes.Count(obj.Content, []byte("\n"))
 		}
@@ -219,7 +220,17 @@ func TestIngestGCS(t *testing.T) {
 	if cleanLines != 1602 {
 		t.Errorf("gs:// clean output has %d lines, want 1602", cleanLines)
 	}
-	checkBadRecords(t, readFailures(t, func() map[string][]byte { return files }))
+	spilled, _, _ := srv.ListObjectsWithOptions("lake", fakestorage.ListOptions{Prefix: "spill/"})
+	if len(spilled) == 0 {
+		t.Error("nothing was spilled to gs://lake/spill")
+	}
+	if err := files.RemoveAll(context.Background(), "gs://lake/spill"); err != nil {
+		t.Fatal(err)
+	}
+	if left, _, _ := srv.ListObjectsWithOptions("lake", fakestorage.ListOptions{Prefix: "spill/"}); len(left) != 0 {
+		t.Errorf("RemoveAll left %d spill objects", len(left))
+	}
+	checkBadRecords(t, readFailures(t, func() map[string][]byte { return deadFiles }))
 }
 
 func TestFlagErrorsNameTheFlag(t *testing.T) {

@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/runners"
 )
 
@@ -44,6 +46,9 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Records waiting for dedupe go to files, not the runner's memory; removed after the run.
+	o.SpillDir = join(o.Output, ".dedupe-spill-"+time.Now().UTC().Format("20060102T150405.000000000"))
+	defer files.RemoveAll(ctx, o.SpillDir)
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)
 	res, err := runners.Run(ctx, p)

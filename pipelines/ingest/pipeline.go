@@ -27,6 +27,9 @@ type Options struct {
 	DeadLetter string
 	// ShardRecords bounds the records per output file.
 	ShardRecords int
+	// SpillDir, when set, is where Dedupe keeps the records waiting for the duplicates found
+	// (see clean.SpillTo); the caller removes it after the run.
+	SpillDir string
 }
 
 // StageWrite is the stage that counts records written to the clean output.
@@ -43,7 +46,7 @@ func Build(s beam.Scope, o Options) {
 			readOpts = append(readOpts, files.WithHeader())
 		}
 		recs := tag.Records(ss, c.Source, files.Read(ss, c.Glob, readOpts...))
-		ok, dead := Clean(ss, c, recs)
+		ok, dead := Clean(ss, c, recs, o.SpillDir)
 		deads = append(deads, dead...)
 		lines := beam.ParDo(ss, &encodeRecordFn{}, ok)
 		files.WriteLines(ss, join(o.Output, "clean", c.Name, "part"), ".jsonl", lines, files.MaxRecordsPerFile(o.ShardRecords))
@@ -58,7 +61,7 @@ func Build(s beam.Scope, o Options) {
 
 // Clean applies the clean steps c asks for — in one fused DoFn — then dedupes, and returns
 // the clean records and the PCollections of record.Failure the steps produced.
-func Clean(s beam.Scope, c SourceConfig, recs beam.PCollection) (beam.PCollection, []beam.PCollection) {
+func Clean(s beam.Scope, c SourceConfig, recs beam.PCollection, spillDir string) (beam.PCollection, []beam.PCollection) {
 	ps := c.parseSpec()
 	spec := clean.Spec{Parse: &ps, Rules: c.Rules}
 	if c.hasNormalise() {
@@ -68,7 +71,11 @@ func Clean(s beam.Scope, c SourceConfig, recs beam.PCollection) (beam.PCollectio
 		spec.EventTime = &clean.TimeField{Field: c.EventTime.Field, Format: c.EventTime.Format}
 	}
 	ok, dead := clean.Apply(s, recs, spec)
-	ok, dups := clean.Dedupe(s, ok, c.DedupeKey)
+	var opts []clean.DedupeOption
+	if spillDir != "" {
+		opts = append(opts, clean.SpillTo(spillDir))
+	}
+	ok, dups := clean.Dedupe(s, ok, c.DedupeKey, opts...)
 	return ok, []beam.PCollection{dead, dups}
 }
 

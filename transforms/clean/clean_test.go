@@ -1,6 +1,7 @@
 package clean_test
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -152,4 +153,19 @@ func TestDedupeRecordsWithoutOrigin(t *testing.T) {
 	passert.Equals(s, beam.ParDo(s, idFn, ok), "m-1", "m-2")
 	passert.Equals(s, beam.ParDo(s, failedIDFn, dups), "m-1", "m-1")
 	ptest.RunAndValidate(t, p)
+}
+
+func TestDedupeSpillsToFiles(t *testing.T) {
+	dir := t.TempDir()
+	p, s := beam.NewPipelineWithRoot()
+	in := beam.CreateList(s, records("src", `{"k":"1"}`, `{"k":"2"}`, `{"k":"1"}`, `{"k":1}`, `{"x":0}`, `{"k":"2"}`))
+	parsed, _ := clean.Parse(s, in, clean.ParseSpec{Format: "json"})
+	ok, dups := clean.Dedupe(s, parsed, "k", clean.SpillTo(dir))
+	passert.Equals(s, beam.ParDo(s, idFn, ok), "a", "b")
+	passert.Equals(s, beam.ParDo(s, idPayloadFn, dups), `c={"k":"1"}`, `d={"k":1}`, `f={"k":"2"}`, `e={"x":0}`)
+	ptest.RunAndValidate(t, p)
+	spilled, _ := filepath.Glob(filepath.Join(dir, "*.records"))
+	if len(spilled) == 0 {
+		t.Errorf("no spill file in %s: the records did not go through files", dir)
+	}
 }

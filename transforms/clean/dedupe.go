@@ -4,8 +4,12 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 	"hash/fnv"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -121,19 +125,32 @@ const flushPositions = 100_000
 // recordsPerBatch is how many records travel together to the filter. The records wait there
 // for the side input, and a runner keeps per-element bookkeeping for everything waiting
 // (prism: over a kilobyte an element), so they wait in batches, each one encoded element.
-const recordsPerBatch = 512
+// Spilled batches are files, so they are larger.
+const (
+	recordsPerBatch      = 512
+	recordsPerSpillBatch = 8192
+)
+
+// A batch element starts with its kind: the encoded records themselves, or the name of the
+// file they were spilled to.
+const (
+	batchInline byte = 0
+	batchSpill  byte = 1
+)
 
 // positionFn passes records on in batches, each under its identity, and collects their
 // positions, emitting them in one batch per shard at the end of the bundle (or every
 // flushPositions).
 type positionFn struct {
-	Field string `json:"field"`
-	path  path
-	buf   [dedupeShards][]position
-	n     int
-	recs  []byte // the records batch being filled
-	nrecs int
-	rnd   *rand.ChaCha8
+	Field    string `json:"field"`
+	SpillDir string `json:"spill_dir"`
+	path     path
+	fs       filesystem.Interface
+	buf      [dedupeShards][]position
+	n        int
+	recs     []byte // the records batch being filled
+	nrecs    int
+	rnd      *rand.ChaCha8
 	step
 }
 
@@ -175,22 +192,58 @@ func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r re
 	if encErr != nil {
 		return encErr
 	}
+	if len(f.recs) == 0 {
+		f.recs = append(f.recs, batchInline)
+	}
 	f.recs = binary.AppendVarint(f.recs, int64(ts))
 	f.recs = binary.AppendUvarint(f.recs, uint64(len(id)))
 	f.recs = append(f.recs, id...)
 	f.recs = binary.AppendUvarint(f.recs, uint64(len(enc)))
 	f.recs = append(f.recs, enc...)
-	if f.nrecs++; f.nrecs >= recordsPerBatch {
-		f.flushRecords(recs)
+	limit := recordsPerBatch
+	if f.SpillDir != "" {
+		limit = recordsPerSpillBatch
+	}
+	if f.nrecs++; f.nrecs >= limit {
+		return f.flushRecords(ctx, recs)
 	}
 	return nil
 }
 
-func (f *positionFn) flushRecords(recs func([]byte)) {
-	if f.nrecs > 0 {
-		recs(f.recs)
-		f.recs, f.nrecs = nil, 0
+// flushRecords emits the batch being filled, or with a spill directory writes it to a file
+// there and emits the file's name.
+func (f *positionFn) flushRecords(ctx context.Context, recs func([]byte)) error {
+	if f.nrecs == 0 {
+		return nil
 	}
+	batch := f.recs
+	f.recs, f.nrecs = []byte{batchInline}, 0
+	if f.SpillDir == "" {
+		recs(batch)
+		return nil
+	}
+	if f.fs == nil {
+		var err error
+		if f.fs, err = filesystem.New(ctx, f.SpillDir); err != nil {
+			return err
+		}
+	}
+	var id [16]byte
+	f.rnd.Read(id[:])
+	name := strings.TrimSuffix(f.SpillDir, "/") + "/" + hex.EncodeToString(id[:]) + ".records"
+	w, err := f.fs.OpenWrite(ctx, name)
+	if err != nil {
+		return fmt.Errorf("clean.Dedupe: spilling to %s: %w", name, err)
+	}
+	if _, err := w.Write(batch[1:]); err != nil {
+		w.Close()
+		return fmt.Errorf("clean.Dedupe: spilling to %s: %w", name, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("clean.Dedupe: spilling to %s: %w", name, err)
+	}
+	recs(append([]byte{batchSpill}, name...))
+	return nil
 }
 
 func (f *positionFn) flush(batches func(int, []position)) {
@@ -203,9 +256,16 @@ func (f *positionFn) flush(batches func(int, []position)) {
 	f.n = 0
 }
 
-func (f *positionFn) FinishBundle(recs func([]byte), batches func(int, []position), _ func(record.Failure)) {
-	f.flushRecords(recs)
+func (f *positionFn) FinishBundle(ctx context.Context, recs func([]byte), batches func(int, []position), _ func(record.Failure)) error {
 	f.flush(batches)
+	return f.flushRecords(ctx, recs)
+}
+
+func (f *positionFn) Teardown() error {
+	if f.fs != nil {
+		return f.fs.Close()
+	}
+	return nil
 }
 
 // losersFn finds, per shard, the first position of every key and emits the others.
@@ -255,6 +315,27 @@ func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, batch []by
 			f.losers[l] = struct{}{}
 		}
 	}
+	if len(batch) == 0 {
+		return fmt.Errorf("clean.Dedupe: empty record batch")
+	}
+	kind, batch := batch[0], batch[1:]
+	if kind == batchSpill {
+		name := string(batch)
+		fs, err := filesystem.New(ctx, name)
+		if err != nil {
+			return err
+		}
+		defer fs.Close()
+		rc, err := fs.OpenRead(ctx, name)
+		if err != nil {
+			return fmt.Errorf("clean.Dedupe: reading spilled records %s: %w", name, err)
+		}
+		batch, err = io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("clean.Dedupe: reading spilled records %s: %w", name, err)
+		}
+	}
 	for len(batch) > 0 {
 		ts, n := binary.Varint(batch)
 		if n <= 0 {
@@ -298,6 +379,10 @@ func cutLength(b []byte) ([]byte, []byte) {
 // An empty field dedupes by record ID. A record without the key goes to dups with
 // missing_field:F. Duplicates are counted as outcome "duplicate", not "dead".
 //
+// With SpillTo, the waiting records go to files in a directory instead, so a runner that keeps
+// everything in memory (prism) holds only their names: the caller removes the directory after
+// the run (pipelines/ingest does).
+//
 // Only small positions are grouped, batched per bundle into 64 shards: the records themselves
 // are not shuffled. They wait, in batches of 512 encoded records, for the duplicates found,
 // which reach them as a side input that stays small when duplicates are few; each keeps its
@@ -306,13 +391,27 @@ func cutLength(b []byte) ([]byte, []byte) {
 //
 //	in, ok: PCollection<record.Record>
 //	dups:   PCollection<record.Failure>
-func Dedupe(s beam.Scope, in beam.PCollection, field string) (ok, dups beam.PCollection) {
+func Dedupe(s beam.Scope, in beam.PCollection, field string, opts ...DedupeOption) (ok, dups beam.PCollection) {
 	s = s.Scope(fmt.Sprintf("clean.Dedupe(%s)", keyName(field)))
-	recs, batches, noKey := beam.ParDo3(s, &positionFn{Field: field}, in)
+	pf := &positionFn{Field: field}
+	for _, o := range opts {
+		o(pf)
+	}
+	if pf.SpillDir != "" {
+		filesystem.ValidateScheme(pf.SpillDir)
+	}
+	recs, batches, noKey := beam.ParDo3(s, pf, in)
 	losers := beam.ParDo(s, losersFn{}, beam.GroupByKey(s, batches))
 	ok, dups = beam.ParDo2(s, &filterFn{Field: field}, recs, beam.SideInput{Input: losers})
 	return ok, beam.Flatten(s, dups, noKey)
 }
+
+// DedupeOption adjusts Dedupe.
+type DedupeOption func(*positionFn)
+
+// SpillTo makes Dedupe keep the records waiting for the duplicates in files under dir (a
+// local directory, or gs:// when io/files or Beam's gcs filesystem is linked in).
+func SpillTo(dir string) DedupeOption { return func(f *positionFn) { f.SpillDir = dir } }
 
 func keyName(field string) string {
 	if field == "" {
