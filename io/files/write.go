@@ -185,7 +185,13 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, _ int, temps func(*stri
 	for i, tmp := range names {
 		final := fmt.Sprintf("%s-%05d-of-%05d%s", f.Prefix, i, len(names), f.Suffix)
 		if err := filesystem.Rename(ctx, fs, tmp, final); err != nil {
-			return fmt.Errorf("files.WriteLines: renaming %s to %s: %w", tmp, final, err)
+			// A retried finalize finds the files it renamed before it failed already in place.
+			if _, statErr := fs.Size(ctx, tmp); statErr == nil {
+				return fmt.Errorf("files.WriteLines: renaming %s to %s: %w", tmp, final, err)
+			}
+			if _, statErr := fs.Size(ctx, final); statErr != nil {
+				return fmt.Errorf("files.WriteLines: renaming %s to %s: %w (and the target is not there)", tmp, final, err)
+			}
 		}
 		emit(final)
 	}
