@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/beamline/beamline/transforms/clean"
@@ -81,7 +82,7 @@ func (s *Source) validate(id string) error {
 	if !nameRE.MatchString(s.Name) {
 		bad("name", "%q must be 1-64 characters of a-z, 0-9, _ or -", s.Name)
 	}
-	if !contains(Formats, s.Format) {
+	if !slices.Contains(Formats, s.Format) {
 		bad("format", "%q is not one of %s", s.Format, strings.Join(Formats, ", "))
 	}
 	switch {
@@ -119,15 +120,6 @@ func (s *Source) validate(id string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // LoadSources reads source definitions from a YAML or JSON file holding either a list of
