@@ -10,12 +10,11 @@ import (
 )
 
 // The appenders below encode the JSON-like values of parsed records (string, Number, int64,
-// float64, bool, nil, []any, map[string]any) with sorted object keys. They exist because the
-// ingest job writes every record this way and goccy/go-json's sorted-map encoding took a
-// quarter of that job's time (internal/benchingest profile); these do the same in about a
-// third of it, producing the same text as encoding/json without its HTML escaping.
-// (Most of the saving is on the record's own fields; on the map alone they are level with
-// goccy, see BenchmarkAppendObject.)
+// float64, bool, nil, []any, map[string]any) with sorted object keys, producing the same text
+// as encoding/json without its HTML escaping. They exist for record.Record.AppendJSON: the
+// ingest job encodes every record, and encoding a Record by reflection took a quarter of that
+// job's time (internal/benchingest profile). On a map alone they are level with goccy
+// (BenchmarkAppendObject); the saving is on the record's own fields (BenchmarkRecordJSON).
 
 // AppendValue appends v as JSON. Values of other types go through Marshal.
 func AppendValue(b []byte, v any) ([]byte, error) {
