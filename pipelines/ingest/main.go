@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/runners"
 )
@@ -102,18 +101,5 @@ func writeJSON(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return err
 	}
-	fs, err := filesystem.New(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer fs.Close()
-	w, err := fs.OpenWrite(ctx, path)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
-		w.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return w.Close()
+	return files.WriteFile(ctx, path, append(b, '\n'))
 }

@@ -7,9 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
-	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 	"hash/fnv"
-	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/record"
 )
 
@@ -145,7 +144,6 @@ type positionFn struct {
 	Field    string `json:"field"`
 	SpillDir string `json:"spill_dir"`
 	path     path
-	fs       filesystem.Interface
 	buf      [dedupeShards][]position
 	n        int
 	recs     []byte // the records batch being filled
@@ -222,25 +220,11 @@ func (f *positionFn) flushRecords(ctx context.Context, recs func([]byte)) error 
 		recs(batch)
 		return nil
 	}
-	if f.fs == nil {
-		var err error
-		if f.fs, err = filesystem.New(ctx, f.SpillDir); err != nil {
-			return err
-		}
-	}
 	var id [16]byte
 	f.rnd.Read(id[:])
 	name := strings.TrimSuffix(f.SpillDir, "/") + "/" + hex.EncodeToString(id[:]) + ".records"
-	w, err := f.fs.OpenWrite(ctx, name)
-	if err != nil {
-		return fmt.Errorf("clean.Dedupe: spilling to %s: %w", name, err)
-	}
-	if _, err := w.Write(batch[1:]); err != nil {
-		w.Close()
-		return fmt.Errorf("clean.Dedupe: spilling to %s: %w", name, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("clean.Dedupe: spilling to %s: %w", name, err)
+	if err := files.WriteFile(ctx, name, batch[1:]); err != nil {
+		return fmt.Errorf("clean.Dedupe: spilling: %w", err)
 	}
 	recs(append([]byte{batchSpill}, name...))
 	return nil
@@ -259,13 +243,6 @@ func (f *positionFn) flush(batches func(int, []position)) {
 func (f *positionFn) FinishBundle(ctx context.Context, recs func([]byte), batches func(int, []position), _ func(record.Failure)) error {
 	f.flush(batches)
 	return f.flushRecords(ctx, recs)
-}
-
-func (f *positionFn) Teardown() error {
-	if f.fs != nil {
-		return f.fs.Close()
-	}
-	return nil
 }
 
 // losersFn finds, per shard, the first position of every key and emits the others.
@@ -320,20 +297,9 @@ func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, batch []by
 	}
 	kind, batch := batch[0], batch[1:]
 	if kind == batchSpill {
-		name := string(batch)
-		fs, err := filesystem.New(ctx, name)
-		if err != nil {
-			return err
-		}
-		defer fs.Close()
-		rc, err := fs.OpenRead(ctx, name)
-		if err != nil {
-			return fmt.Errorf("clean.Dedupe: reading spilled records %s: %w", name, err)
-		}
-		batch, err = io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("clean.Dedupe: reading spilled records %s: %w", name, err)
+		var err error
+		if batch, err = files.ReadAll(ctx, string(batch)); err != nil {
+			return fmt.Errorf("clean.Dedupe: spilled records: %w", err)
 		}
 	}
 	for len(batch) > 0 {
@@ -409,8 +375,8 @@ func Dedupe(s beam.Scope, in beam.PCollection, field string, opts ...DedupeOptio
 // DedupeOption adjusts Dedupe.
 type DedupeOption func(*positionFn)
 
-// SpillTo makes Dedupe keep the records waiting for the duplicates in files under dir (a
-// local directory, or gs:// when io/files or Beam's gcs filesystem is linked in).
+// SpillTo makes Dedupe keep the records waiting for the duplicates in files under dir, a
+// local directory or gs:// prefix.
 func SpillTo(dir string) DedupeOption { return func(f *positionFn) { f.SpillDir = dir } }
 
 func keyName(field string) string {
