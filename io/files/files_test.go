@@ -160,3 +160,20 @@ func TestReadAndWriteGCS(t *testing.T) {
 		t.Errorf("gs:// lines = %q, want x,y", got)
 	}
 }
+
+func TestReadFileDecidesGzipByContent(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "served-decompressed.jsonl.gz") // as GCS serves transcoded objects
+	zipped := filepath.Join(dir, "no-suffix")
+	os.WriteFile(plain, []byte("p1\n"), 0o644)
+	os.WriteFile(zipped, gz("z1\n"), 0o644)
+	for name, want := range map[string]string{plain: "p1", zipped: "z1"} {
+		var got []string
+		if err := files.ReadFile(context.Background(), name, false, 0, func(r record.Record) error {
+			got = append(got, string(r.Payload))
+			return nil
+		}); err != nil || len(got) != 1 || got[0] != want {
+			t.Errorf("ReadFile(%s) = %q, %v; want [%s]", filepath.Base(name), got, err, want)
+		}
+	}
+}

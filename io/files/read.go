@@ -48,8 +48,8 @@ func WithHeader() ReadOption { return func(f *readFn) { f.Header = true } }
 func WithMaxLine(n int) ReadOption { return func(f *readFn) { f.MaxLine = n } }
 
 // Read emits every line of the files matching glob as a record.Record with Payload (the line
-// without its \n or \r\n), Origin (the file) and Offset (the 1-based line number). Files whose
-// name ends in .gz, or that start with the gzip magic number, are decompressed. A UTF-8
+// without its \n or \r\n), Origin (the file) and Offset (the 1-based line number). Files that
+// start with the gzip magic number are decompressed, whatever their name. A UTF-8
 // byte-order mark at the start of a file is dropped. A glob matching no file fails the pipeline
 // with a message naming it: a typo in a path must not look like an empty day.
 //
@@ -128,7 +128,9 @@ func ReadFile(ctx context.Context, name string, header bool, maxLine int, fn fun
 	defer rc.Close()
 	br := bufio.NewReaderSize(rc, 256<<10)
 	var in io.Reader = br
-	if magic, _ := br.Peek(2); bytes.Equal(magic, gzipMagic) || strings.HasSuffix(name, ".gz") {
+	// The magic number decides, not the name: GCS serves objects stored with
+	// Content-Encoding: gzip already decompressed, whatever they are called.
+	if magic, _ := br.Peek(2); bytes.Equal(magic, gzipMagic) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return fmt.Errorf("reading %s as gzip: %w", name, err)
