@@ -13,8 +13,8 @@ import (
 )
 
 // Records cross every fused-stage boundary, so they get a compact length-prefixed binary coder
-// instead of Beam's default: it is several times cheaper than JSON, and Beam's schema coder
-// cannot encode time.Time or map[string]any. Data, the only free-form part, is nested JSON.
+// instead of Beam's default: it is cheaper than JSON, and Beam's schema coder cannot encode
+// map[string]any. Data, the only free-form part, is nested JSON.
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*Record)(nil)).Elem())
