@@ -6,8 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -16,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/record"
@@ -57,16 +58,36 @@ func DedupeKey(r *record.Record, field path) (string, *Error) {
 // First reports whether a comes before b in input order: by origin and line, then event
 // time, then ID, so the record Dedupe keeps does not depend on how the runner ordered them.
 func First(a, b *record.Record) bool {
-	if a.Origin != b.Origin {
+	oa, ob := orderOf(a), orderOf(b)
+	return oa.before(&ob)
+}
+
+// inputOrder holds the fields First compares; batch Dedupe shuffles it inside position.
+type inputOrder struct {
+	Origin    string
+	Offset    int64
+	EventTime int64 // Unix nanoseconds; math.MinInt64 when the record has no event time
+	RecordID  string
+}
+
+func orderOf(r *record.Record) inputOrder {
+	et := int64(math.MinInt64)
+	if !r.EventTime.IsZero() {
+		et = r.EventTime.UnixNano()
+	}
+	return inputOrder{Origin: r.Origin, Offset: r.Offset, EventTime: et, RecordID: r.ID}
+}
+
+func (a *inputOrder) before(b *inputOrder) bool {
+	switch {
+	case a.Origin != b.Origin:
 		return a.Origin < b.Origin
-	}
-	if a.Offset != b.Offset {
+	case a.Offset != b.Offset:
 		return a.Offset < b.Offset
+	case a.EventTime != b.EventTime:
+		return a.EventTime < b.EventTime
 	}
-	if !a.EventTime.Equal(b.EventTime) {
-		return a.EventTime.Before(b.EventTime)
-	}
-	return a.ID < b.ID
+	return a.RecordID < b.RecordID
 }
 
 func duplicate(stage, key string, dup *record.Record) record.Failure {
@@ -76,16 +97,21 @@ func duplicate(stage, key string, dup *record.Record) record.Failure {
 	return record.Fail(stage, dup, ReasonDuplicate, fmt.Sprintf("another record has dedupe key %q and was kept", key))
 }
 
-type dedupeKeyFn struct {
+// keyField is the dedupe key configuration the dedupe DoFns share.
+type keyField struct {
 	Field string `json:"field"`
 	path  path
-	step
 }
 
-func (f *dedupeKeyFn) Setup() {
-	if f.Field != "" {
-		f.path = splitPath(f.Field)
+func (k *keyField) Setup() {
+	if k.Field != "" {
+		k.path = splitPath(k.Field)
 	}
+}
+
+type dedupeKeyFn struct {
+	keyField
+	step
 }
 
 func (f *dedupeKeyFn) ProcessElement(ctx context.Context, r record.Record, ok func(string, record.Record), dead func(record.Failure)) {
@@ -100,18 +126,9 @@ func (f *dedupeKeyFn) ProcessElement(ctx context.Context, r record.Record, ok fu
 // position is what the batch Dedupe shuffles instead of whole records: the dedupe key, the
 // record's identity (how the filter finds it again) and its input-order fields.
 type position struct {
-	Key       string
-	Ident     string
-	Origin    string
-	Offset    int64
-	EventTime int64
-	RecordID  string
-}
-
-func (p *position) before(q *position) bool {
-	a := record.Record{Origin: p.Origin, Offset: p.Offset, EventTime: time.Unix(0, p.EventTime), ID: p.RecordID}
-	b := record.Record{Origin: q.Origin, Offset: q.Offset, EventTime: time.Unix(0, q.EventTime), ID: q.RecordID}
-	return First(&a, &b)
+	Key   string
+	Ident string
+	Order inputOrder
 }
 
 // dedupeShards is how many groups the positions are spread over: enough to share the work of
@@ -141,9 +158,8 @@ const (
 // positions, emitting them in one batch per shard at the end of the bundle (or every
 // flushPositions).
 type positionFn struct {
-	Field    string `json:"field"`
+	keyField
 	SpillDir string `json:"spill_dir"`
-	path     path
 	buf      [dedupeShards][]position
 	n        int
 	recs     []byte // the records batch being filled
@@ -153,9 +169,7 @@ type positionFn struct {
 }
 
 func (f *positionFn) Setup() {
-	if f.Field != "" {
-		f.path = splitPath(f.Field)
-	}
+	f.keyField.Setup()
 	var seed [32]byte
 	crand.Read(seed[:])
 	f.rnd = rand.NewChaCha8(seed)
@@ -182,7 +196,7 @@ func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r re
 	h := fnv.New32a()
 	h.Write([]byte(k))
 	shard := int(h.Sum32() % dedupeShards)
-	f.buf[shard] = append(f.buf[shard], position{Key: k, Ident: id, Origin: r.Origin, Offset: r.Offset, EventTime: r.EventTime.UnixNano(), RecordID: r.ID})
+	f.buf[shard] = append(f.buf[shard], position{Key: k, Ident: id, Order: orderOf(&r)})
 	if f.n++; f.n >= flushPositions {
 		f.flush(batches)
 	}
@@ -215,7 +229,7 @@ func (f *positionFn) flushRecords(ctx context.Context, recs func([]byte)) error 
 		return nil
 	}
 	batch := f.recs
-	f.recs, f.nrecs = []byte{batchInline}, 0
+	f.recs, f.nrecs = nil, 0
 	if f.SpillDir == "" {
 		recs(batch)
 		return nil
@@ -258,7 +272,7 @@ func (losersFn) ProcessElement(_ int, batches func(*[]position) bool, emit func(
 			switch {
 			case !seen:
 				best[p.Key] = p
-			case p.before(&cur):
+			case p.Order.before(&cur.Order):
 				emit(cur.Ident)
 				best[p.Key] = p
 			default:
@@ -270,17 +284,10 @@ func (losersFn) ProcessElement(_ int, batches func(*[]position) bool, emit func(
 
 // filterFn passes records whose identity is not among the losers.
 type filterFn struct {
-	Field  string `json:"field"`
-	path   path
+	keyField
 	losers map[string]struct{}
 	window beam.Window // the window losers was read for
 	step
-}
-
-func (f *filterFn) Setup() {
-	if f.Field != "" {
-		f.path = splitPath(f.Field)
-	}
 }
 
 func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, batch []byte, losers func(*string) bool, ok func(beam.EventTime, record.Record), dup func(record.Failure)) error {
@@ -359,7 +366,7 @@ func cutLength(b []byte) ([]byte, []byte) {
 //	dups:   PCollection<record.Failure>
 func Dedupe(s beam.Scope, in beam.PCollection, field string, opts ...DedupeOption) (ok, dups beam.PCollection) {
 	s = s.Scope(fmt.Sprintf("clean.Dedupe(%s)", keyName(field)))
-	pf := &positionFn{Field: field}
+	pf := &positionFn{keyField: keyField{Field: field}}
 	for _, o := range opts {
 		o(pf)
 	}
@@ -368,7 +375,7 @@ func Dedupe(s beam.Scope, in beam.PCollection, field string, opts ...DedupeOptio
 	}
 	recs, batches, noKey := beam.ParDo3(s, pf, in)
 	losers := beam.ParDo(s, losersFn{}, beam.GroupByKey(s, batches))
-	ok, dups = beam.ParDo2(s, &filterFn{Field: field}, recs, beam.SideInput{Input: losers})
+	ok, dups = beam.ParDo2(s, &filterFn{keyField: keyField{Field: field}}, recs, beam.SideInput{Input: losers})
 	return ok, beam.Flatten(s, dups, noKey)
 }
 
@@ -427,7 +434,7 @@ func DedupeStream(s beam.Scope, in beam.PCollection, field string, ttl time.Dura
 		panic(fmt.Sprintf("clean.DedupeStream: ttl %s must be positive", ttl))
 	}
 	s = s.Scope(fmt.Sprintf("clean.DedupeStream(%s, %s)", keyName(field), ttl))
-	keyed, noKey := beam.ParDo2(s, &dedupeKeyFn{Field: field}, in)
+	keyed, noKey := beam.ParDo2(s, &dedupeKeyFn{keyField: keyField{Field: field}}, in)
 	ok, dups = beam.ParDo2(s, &dedupeStreamFn{
 		Seen:   state.MakeValueState[bool]("seen"),
 		Expiry: timers.InEventTime("expiry"),
