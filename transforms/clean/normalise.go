@@ -156,15 +156,14 @@ func (n *Normaliser) money(data map[string]any, i int, p path) *Error {
 	u := n.codes[i]
 	if cp := n.currencies[i]; cp != nil {
 		cv, _ := cp.get(data)
-		code, _ := cv.(string)
-		code = strings.ToUpper(strings.TrimSpace(code))
-		var err error
-		if u, err = currency.ParseISO(code); err != nil || len(code) != 3 {
-			return reject(fieldReason(ReasonUnknownCurr, cp.String()), err, "field %s = %v is not an ISO 4217 currency code", cp, cv)
+		raw, _ := cv.(string)
+		code, unit, err := currencyCode(cp.String(), raw)
+		if err != nil {
+			return err
 		}
+		u = unit
 		cp.set(data, code)
 	}
-	scale, _ := currency.Standard.Rounding(u)
 	var text string
 	switch x := v.(type) {
 	case jsonx.Number:
@@ -176,12 +175,34 @@ func (n *Normaliser) money(data map[string]any, i int, p path) *Error {
 	default:
 		return reject(fieldReason(ReasonBadAmount, p.String()), nil, "field %s is %s, want an amount", p, typeName(v))
 	}
-	minor, err := MinorUnits(text, scale)
+	minor, err := minorUnitsOf(p.String(), text, u)
 	if err != nil {
-		return reject(fieldReason(ReasonBadAmount, p.String()), err, "field %s = %q in %s: %v", p, clip(text), u, err)
+		return err
 	}
 	p.set(data, minor)
 	return nil
+}
+
+// currencyCode reads the ISO 4217 code held by field: trimmed and upper-cased, or rejected as
+// unknown_currency.
+func currencyCode(field, raw string) (string, currency.Unit, *Error) {
+	code := strings.ToUpper(strings.TrimSpace(raw))
+	u, err := currency.ParseISO(code)
+	if err != nil || len(code) != 3 {
+		return "", u, reject(fieldReason(ReasonUnknownCurr, field), err, "field %s = %q is not an ISO 4217 currency code", field, clip(raw))
+	}
+	return code, u, nil
+}
+
+// minorUnitsOf converts the amount text of field into minor units of u, or rejects it as
+// bad_amount.
+func minorUnitsOf(field, text string, u currency.Unit) (int64, *Error) {
+	scale, _ := currency.Standard.Rounding(u)
+	minor, err := MinorUnits(text, scale)
+	if err != nil {
+		return 0, reject(fieldReason(ReasonBadAmount, field), err, "field %s = %q in %s: %v", field, clip(text), u, err)
+	}
+	return minor, nil
 }
 
 // MinorUnits converts a decimal amount ("-12.30", "1e3") to an integer count of 10^-scale units,

@@ -400,17 +400,16 @@ func (m *typedMoney) apply(rv reflect.Value) *Error {
 	u := m.code
 	if m.cur.idx != nil {
 		cv, _ := field(rv, m.cur.idx)
-		code := strings.ToUpper(strings.TrimSpace(cv.String()))
-		var err error
-		if u, err = currency.ParseISO(code); err != nil || len(code) != 3 {
-			return reject(fieldReason(ReasonUnknownCurr, m.cur.name), err, "field %s = %q is not an ISO 4217 currency code", m.cur.name, clip(cv.String()))
+		code, unit, err := currencyCode(m.cur.name, cv.String())
+		if err != nil {
+			return err
 		}
+		u = unit
 		cv.SetString(code)
 	}
-	scale, _ := currency.Standard.Rounding(u)
-	minor, err := MinorUnits(text, scale)
+	minor, err := minorUnitsOf(m.amount.name, text, u)
 	if err != nil {
-		return reject(fieldReason(ReasonBadAmount, m.amount.name), err, "field %s = %q in %s: %v", m.amount.name, clip(text), u, err)
+		return err
 	}
 	if ov, ok := field(rv, m.out.idx); ok {
 		ov.SetInt(minor)
