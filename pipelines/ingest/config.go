@@ -61,29 +61,29 @@ func LoadConfig(path string) ([]SourceConfig, error) {
 	return cfgs, nil
 }
 
-// check builds the clean steps' cores once so a bad rule fails at load, naming the field.
+// check builds the clean steps' cores once, so a bad rule fails at load with the source, and
+// the rule's field, named.
 func (c *SourceConfig) check() error {
 	if c.Subscription != "" {
 		return fmt.Errorf("field subscription: streaming sources are not supported by the batch ingest job yet; use glob")
 	}
-	if _, err := clean.NewParser(c.parseSpec()); err != nil {
-		return fmt.Errorf("field format: %w", err)
-	}
-	if len(c.Rules) > 0 {
-		if _, err := clean.NewValidator(c.Rules); err != nil {
-			return fmt.Errorf("field rules: %w", err)
-		}
-	}
-	if _, err := clean.NewNormaliser(c.Normalise); err != nil {
-		return fmt.Errorf("field normalise: %w", err)
-	}
-	if c.EventTime.Field != "" {
-		tc := clean.TimeChecker{Field: c.EventTime.Field, Format: c.EventTime.Format}
-		if err := tc.Init(); err != nil {
-			return fmt.Errorf("field event_time: %w", err)
-		}
+	if _, err := clean.NewSteps(c.spec()); err != nil {
+		return fmt.Errorf("fields format, rules, normalise or event_time: %w", err)
 	}
 	return nil
+}
+
+// spec is the clean.Spec of the source: parse always, the other steps when configured.
+func (c *SourceConfig) spec() clean.Spec {
+	ps := c.parseSpec()
+	spec := clean.Spec{Parse: &ps, Rules: c.Rules}
+	if c.hasNormalise() {
+		spec.Normalise = &c.Normalise
+	}
+	if c.EventTime.Field != "" {
+		spec.EventTime = &clean.TimeField{Field: c.EventTime.Field, Format: c.EventTime.Format}
+	}
+	return spec
 }
 
 func (c *SourceConfig) parseSpec() clean.ParseSpec {

@@ -252,3 +252,18 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfigRejectsBadCleanSpecs(t *testing.T) {
+	for body, want := range map[string]string{
+		`[{name: s, format: json, glob: x, rules: [{field: a, regex: "("}]}]`:               `source "s"`,
+		`[{name: s, format: json, glob: x, normalise: {money: [{amount: t}]}}]`:             `source "s"`,
+		`[{name: s, format: json, subscription: "pubsub://projects/p/subscriptions/s"}]`:    "streaming sources are not supported",
+		`[{name: s, format: json, glob: x, rules: [{field: a, check: nobody_registered}]}]`: `check "nobody_registered" is not registered`,
+	} {
+		p := filepath.Join(t.TempDir(), "s.yaml")
+		os.WriteFile(p, []byte(body), 0o644)
+		if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadConfig(%s) = %v, want an error containing %q", body, err, want)
+		}
+	}
+}

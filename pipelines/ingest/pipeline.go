@@ -62,15 +62,7 @@ func Build(s beam.Scope, o Options) {
 // Clean applies the clean steps c asks for — in one fused DoFn — then dedupes, and returns
 // the clean records and the PCollections of record.Failure the steps produced.
 func Clean(s beam.Scope, c SourceConfig, recs beam.PCollection, spillDir string) (beam.PCollection, []beam.PCollection) {
-	ps := c.parseSpec()
-	spec := clean.Spec{Parse: &ps, Rules: c.Rules}
-	if c.hasNormalise() {
-		spec.Normalise = &c.Normalise
-	}
-	if c.EventTime.Field != "" {
-		spec.EventTime = &clean.TimeField{Field: c.EventTime.Field, Format: c.EventTime.Format}
-	}
-	ok, dead := clean.Apply(s, recs, spec)
+	ok, dead := clean.Apply(s, recs, c.spec())
 	var opts []clean.DedupeOption
 	if spillDir != "" {
 		opts = append(opts, clean.SpillTo(spillDir))
