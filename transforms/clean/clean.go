@@ -176,17 +176,18 @@ func (f *stepsFn) ProcessElement(ctx context.Context, ts beam.EventTime, r recor
 //	in, ok: PCollection<record.Record> (ok timestamped when spec.EventTime is set)
 //	dead:   PCollection<record.Failure>
 func Apply(s beam.Scope, in beam.PCollection, spec Spec) (ok, dead beam.PCollection) {
+	return single(s, "", in, spec)
+}
+
+// single adds a stepsFn for spec in a scope called name, or clean.Apply(<stages>) when name
+// is empty. A spec that does not build panics here, at construction.
+func single(s beam.Scope, name string, in beam.PCollection, spec Spec) (ok, dead beam.PCollection) {
 	st, err := NewSteps(spec)
 	if err != nil {
 		panic(err)
 	}
-	s = s.Scope("clean.Apply(" + strings.Join(st.stages(), ",") + ")")
-	return beam.ParDo2(s, &stepsFn{Spec: spec}, in)
-}
-
-func single(s beam.Scope, name string, in beam.PCollection, spec Spec) (ok, dead beam.PCollection) {
-	if _, err := NewSteps(spec); err != nil {
-		panic(err)
+	if name == "" {
+		name = "clean.Apply(" + strings.Join(st.stages(), ",") + ")"
 	}
 	return beam.ParDo2(s.Scope(name), &stepsFn{Spec: spec}, in)
 }
