@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -193,9 +192,7 @@ func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r re
 		return nil
 	}
 	id := f.identity(&r)
-	h := fnv.New32a()
-	h.Write([]byte(k))
-	shard := int(h.Sum32() % dedupeShards)
+	shard := int(fnv32a(k) % dedupeShards)
 	f.buf[shard] = append(f.buf[shard], position{Key: k, Ident: id, Order: orderOf(&r)})
 	if f.n++; f.n >= flushPositions {
 		f.flush(batches)
@@ -242,6 +239,17 @@ func (f *positionFn) flushRecords(ctx context.Context, recs func([]byte)) error 
 	}
 	recs(append([]byte{batchSpill}, name...))
 	return nil
+}
+
+// fnv32a is FNV-1a over s, computed in place: the same on every worker, and no allocation per
+// record as hash/fnv's Hash and a []byte conversion would cost.
+func fnv32a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 func (f *positionFn) flush(batches func(int, []position)) {
