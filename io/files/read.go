@@ -3,6 +3,10 @@
 //
 //	raw := files.Read(s, "gs://bucket/web/*.jsonl.gz")   // PCollection<record.Record>
 //	files.WriteLines(s, "out/clean/part", ".jsonl", lines) // PCollection<[]byte>
+//
+// Streaming output goes through WriteWindowed: one file per key, window, pane and shard.
+//
+//	files.WriteWindowed(s, "gs://lake/raw/source={key}/dt={date}/hour={hour}/", hourly, files.Suffix(".jsonl.gz"))
 package files
 
 import (
@@ -85,7 +89,8 @@ func (expandFn) ProcessElement(ctx context.Context, glob []byte, emit func(strin
 	return nil
 }
 
-// List returns the files matching glob, sorted.
+// List returns the files matching glob, sorted. Files WriteWindowed is still writing (or
+// abandoned when a worker died) are left out, whatever the glob: a reader never sees half a file.
 func List(ctx context.Context, glob string) ([]string, error) {
 	fs, err := filesystem.New(ctx, glob)
 	if err != nil {
@@ -96,8 +101,14 @@ func List(ctx context.Context, glob string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", glob, err)
 	}
-	sort.Strings(names)
-	return names, nil
+	kept := names[:0]
+	for _, n := range names {
+		if !isTempName(n) {
+			kept = append(kept, n)
+		}
+	}
+	sort.Strings(kept)
+	return kept, nil
 }
 
 type readFn struct {

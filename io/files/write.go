@@ -90,10 +90,7 @@ type writeFn struct {
 	MaxRecords int    `json:"max_records"`
 
 	fs    filesystem.Interface
-	name  string
-	raw   io.WriteCloser
-	gz    *gzip.Writer
-	buf   *bufio.Writer
+	out   lineFile
 	count int
 }
 
@@ -110,52 +107,25 @@ func (f *writeFn) Teardown() error {
 	return nil
 }
 
-func (f *writeFn) open(ctx context.Context) error {
-	f.name = join(f.TempDir, randomID()+f.Suffix)
-	raw, err := f.fs.OpenWrite(ctx, f.name)
-	if err != nil {
-		return fmt.Errorf("files.WriteLines: creating %s: %w", f.name, err)
-	}
-	f.raw, f.count = raw, 0
-	var w io.Writer = raw
-	if strings.HasSuffix(f.Suffix, ".gz") {
-		f.gz = gzip.NewWriter(raw)
-		w = f.gz
-	}
-	f.buf = bufio.NewWriterSize(w, 256<<10)
-	return nil
-}
-
 func (f *writeFn) close(emit func(string)) error {
-	if f.raw == nil {
+	if !f.out.isOpen() {
 		return nil
 	}
-	err := f.buf.Flush()
-	if f.gz != nil {
-		if e := f.gz.Close(); err == nil {
-			err = e
-		}
-		f.gz = nil
+	if err := f.out.close(); err != nil {
+		return fmt.Errorf("files.WriteLines: %w", err)
 	}
-	if e := f.raw.Close(); err == nil {
-		err = e
-	}
-	f.raw = nil
-	if err != nil {
-		return fmt.Errorf("files.WriteLines: writing %s: %w", f.name, err)
-	}
-	emit(f.name)
+	emit(f.out.name)
 	return nil
 }
 
 func (f *writeFn) ProcessElement(ctx context.Context, line []byte, emit func(string)) error {
-	if f.raw == nil {
-		if err := f.open(ctx); err != nil {
-			return err
+	if !f.out.isOpen() {
+		if err := f.out.create(ctx, f.fs, join(f.TempDir, randomID()+f.Suffix), strings.HasSuffix(f.Suffix, ".gz")); err != nil {
+			return fmt.Errorf("files.WriteLines: %w", err)
 		}
+		f.count = 0
 	}
-	f.buf.Write(line)
-	f.buf.WriteByte('\n')
+	f.out.writeLine(line)
 	if f.count++; f.MaxRecords > 0 && f.count >= f.MaxRecords {
 		return f.close(emit)
 	}
@@ -163,6 +133,71 @@ func (f *writeFn) ProcessElement(ctx context.Context, line []byte, emit func(str
 }
 
 func (f *writeFn) FinishBundle(emit func(string)) error { return f.close(emit) }
+
+// lineFile writes newline-terminated lines to one file at a time, gzip-compressed or not.
+// Its buffer and compressor are reset, not reallocated, for the next
+// file: a gzip.Writer costs hundreds of kilobytes, and a windowed write opens a file per group.
+type lineFile struct {
+	name   string
+	raw    io.WriteCloser
+	zw     *gzip.Writer
+	zipped bool
+	buf    *bufio.Writer
+}
+
+func (l *lineFile) isOpen() bool { return l.raw != nil }
+
+// create opens name for writing; zipped, typically from the final name's .gz, asks for gzip
+// (a temporary name does not end in .gz).
+func (l *lineFile) create(ctx context.Context, fs filesystem.Interface, name string, zipped bool) error {
+	raw, err := fs.OpenWrite(ctx, name)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", name, err)
+	}
+	l.name, l.raw = name, raw
+	var w io.Writer = raw
+	if l.zipped = zipped; zipped {
+		if l.zw == nil {
+			l.zw = gzip.NewWriter(raw)
+		} else {
+			l.zw.Reset(raw)
+		}
+		w = l.zw
+	}
+	if l.buf == nil {
+		l.buf = bufio.NewWriterSize(w, 256<<10)
+	} else {
+		l.buf.Reset(w)
+	}
+	return nil
+}
+
+// writeLine buffers line and a newline. A write error sticks in the buffer and close reports it.
+func (l *lineFile) writeLine(line []byte) {
+	l.buf.Write(line)
+	l.buf.WriteByte('\n')
+}
+
+func (l *lineFile) close() error {
+	if l.raw == nil {
+		return nil
+	}
+	err := l.buf.Flush()
+	if l.zipped {
+		if e := l.zw.Close(); err == nil {
+			err = e
+		}
+	}
+	if e := l.raw.Close(); err == nil {
+		err = e
+	}
+	l.raw = nil
+	l.buf.Reset(io.Discard) // drop the reference to the closed file
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", l.name, err)
+	}
+	return nil
+}
 
 type finalizeFn struct {
 	Prefix  string `json:"prefix"`
