@@ -178,3 +178,84 @@ func pickPubSubPort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Publish publishes msgs to topic (a full name, projects/P/topics/T) and waits for all.
+func Publish(t testing.TB, c *pubsub.Client, topic string, msgs []*pubsub.Message) {
+	t.Helper()
+	p := c.Publisher(topic)
+	defer p.Stop()
+	p.PublishSettings.CountThreshold = 500
+	ctx := context.Background()
+	results := make([]*pubsub.PublishResult, len(msgs))
+	for i, m := range msgs {
+		results[i] = p.Publish(ctx, m)
+	}
+	for _, r := range results {
+		if _, err := r.Get(ctx); err != nil {
+			t.Fatalf("publish to %s: %v", topic, err)
+		}
+	}
+}
+
+// Collector pulls and acks a subscription in the background, keeping every message.
+type Collector struct {
+	mu   sync.Mutex
+	msgs []*pubsubpb.PubsubMessage
+	at   []time.Time
+	quit chan struct{}
+	done chan struct{}
+}
+
+// Collect starts a Collector on sub (a full name).
+func Collect(t testing.TB, c *pubsub.Client, sub string) *Collector {
+	col := &Collector{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(col.done)
+		for {
+			select {
+			case <-col.quit:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			resp, err := c.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 1000})
+			cancel()
+			if err != nil || len(resp.GetReceivedMessages()) == 0 {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			now := time.Now()
+			acks := make([]string, 0, len(resp.GetReceivedMessages()))
+			col.mu.Lock()
+			for _, m := range resp.GetReceivedMessages() {
+				acks = append(acks, m.GetAckId())
+				col.msgs = append(col.msgs, m.GetMessage())
+				col.at = append(col.at, now)
+			}
+			col.mu.Unlock()
+			if err := c.SubscriptionAdminClient.Acknowledge(context.Background(), &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: acks}); err != nil {
+				t.Errorf("ack on %s: %v", sub, err)
+			}
+		}
+	}()
+	return col
+}
+
+// Count is the number of messages received so far, repeats included.
+func (col *Collector) Count() int {
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	return len(col.msgs)
+}
+
+// Stop waits until nothing has arrived for quiet, stops, and returns every message received
+// with the time it was pulled.
+func (col *Collector) Stop(quiet time.Duration) ([]*pubsubpb.PubsubMessage, []time.Time) {
+	for n := -1; n != col.Count(); {
+		n = col.Count()
+		time.Sleep(quiet)
+	}
+	close(col.quit)
+	<-col.done
+	return col.msgs, col.at
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,63 +70,24 @@ func TestParseAddress(t *testing.T) {
 // attribute, and waits for all of them.
 func publish(t testing.TB, c *gpubsub.Client, topic string, first, n int, base time.Time) {
 	t.Helper()
-	p := c.Publisher(topic)
-	defer p.Stop()
-	p.PublishSettings.CountThreshold = 500
-	ctx := context.Background()
-	results := make([]*gpubsub.PublishResult, 0, n)
+	msgs := make([]*gpubsub.Message, 0, n)
 	for i := first; i < first+n; i++ {
 		ts := base.Add(time.Duration(i) * time.Millisecond)
 		data := fmt.Sprintf(`{"order_id":"o-%06d","amount":"%d.50","currency":"EUR"}`, i, i%500)
-		results = append(results, p.Publish(ctx, &gpubsub.Message{Data: []byte(data), Attributes: map[string]string{
+		msgs = append(msgs, &gpubsub.Message{Data: []byte(data), Attributes: map[string]string{
 			"order_id": fmt.Sprintf("o-%06d", i), "ts": ts.Format(time.RFC3339Nano),
-		}}))
+		}})
 	}
-	for _, r := range results {
-		if _, err := r.Get(ctx); err != nil {
-			t.Fatalf("publish: %v", err)
-		}
-	}
+	testenv.Publish(t, c, topic, msgs)
 }
 
-// collector pulls and acks the output in the background until stopped.
-type collector struct {
-	mu   sync.Mutex
-	ids  []string
-	quit chan struct{}
-	done chan struct{}
-}
-
-func collect(t testing.TB, c *gpubsub.Client, sub string) *collector {
-	col := &collector{quit: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(col.done)
-		for {
-			select {
-			case <-col.quit:
-				return
-			default:
-			}
-			got := drain(t, c, sub, 0)
-			col.mu.Lock()
-			col.ids = append(col.ids, got...)
-			col.mu.Unlock()
-		}
-	}()
-	return col
-}
-
-func (col *collector) count() int { col.mu.Lock(); defer col.mu.Unlock(); return len(col.ids) }
-
-// stop waits until nothing has arrived for quiet, stops and returns every id received.
-func (col *collector) stop(quiet time.Duration) []string {
-	for n := -1; n != col.count(); {
-		n = col.count()
-		time.Sleep(quiet)
+// recordIDs are the record_id attributes of msgs.
+func recordIDs(msgs []*pubsubpb.PubsubMessage) []string {
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.GetAttributes()[pubsub.AttrRecordID]
 	}
-	close(col.quit)
-	<-col.done
-	return col.ids
+	return ids
 }
 
 // drain pulls and acks everything on sub until it has been quiet for quiet, and returns the
@@ -202,7 +162,7 @@ func TestRelayExactlyOnceAndAcked(t *testing.T) {
 	if got := counter(res, "relay-in-sub/pubsub.Read/acked"); got != n {
 		t.Errorf("acked = %d, want %d: every message is acked once its bundle is committed", got, n)
 	}
-	if got := counter(res, "relay-out/pubsub.Write/written"); got != n {
+	if got := counter(res, "orders/pubsub.Write/written"); got != n {
 		t.Errorf("written = %d, want %d", got, n)
 	}
 	// Every message was acked: once the ack deadline has passed, an unacked one would be
@@ -295,8 +255,8 @@ func TestRestartAfterCancel(t *testing.T) {
 	publish(t, c, inTopic, 0, n, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 
 	// Collect the output concurrently, to cancel the first run once part has arrived.
-	col := collect(t, c, outSub)
-	count := col.count
+	col := testenv.Collect(t, c, outSub)
+	count := col.Count
 	runCtx, cancel := context.WithCancel(ctx)
 	p1, s1 := beam.NewPipelineWithRoot()
 	relay(s1, "pubsub://"+inSub, "pubsub://"+outTopic, pubsub.Parallelism(2))
@@ -321,7 +281,8 @@ func TestRestartAfterCancel(t *testing.T) {
 	if _, err := prism.Execute(ctx, p2); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	ids := col.stop(3 * time.Second)
+	msgs, _ := col.Stop(3 * time.Second)
+	ids := recordIDs(msgs)
 	t.Logf("first run delivered %d of %d before it was cancelled; %d messages in all after the restart", atCancel, n, len(ids))
 	seen := map[string]bool{}
 	for _, id := range ids {

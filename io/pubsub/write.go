@@ -62,6 +62,10 @@ func BatchSize(n int) WriteOption {
 	return func(f *writeFn) { f.Batch = n }
 }
 
+// StageWrite is the stage Write counts under: <source>/pubsub.Write/written|dead[/reason],
+// where source is the message's record source, or the topic for plain messages.
+const StageWrite = "pubsub.Write"
+
 // MaxMessageBytes is Pub/Sub's limit on one message's data and attributes together.
 const MaxMessageBytes = 10 << 20
 
@@ -105,7 +109,7 @@ type writeFn struct {
 	client  *pubsub.Client
 	pub     *pubsub.Publisher
 	pending []pending
-	ctr     struct{ written, dead beam.Counter }
+	ctr     record.Counters
 }
 
 type pending struct {
@@ -122,9 +126,6 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	f.client = c
 	f.pub = c.Publisher(f.Topic)
 	f.pub.EnableMessageOrdering = f.Ordered
-	name := func(outcome string) string { return record.CounterName(f.Topic, "pubsub.Write", outcome, "") }
-	f.ctr.written = beam.NewCounter(record.MetricNamespace, name(record.OutcomeWritten))
-	f.ctr.dead = beam.NewCounter(record.MetricNamespace, name(record.OutcomeDead))
 	return nil
 }
 
@@ -168,7 +169,7 @@ func (f *writeFn) flush(ctx context.Context, dead func(beam.EventTime, record.Fa
 			_, err := p.res.Get(ctx)
 			switch {
 			case err == nil:
-				f.ctr.written.Inc(ctx, 1)
+				f.ctr.Inc(ctx, f.source(p.msg), StageWrite, record.OutcomeWritten, "")
 			case ctx.Err() != nil:
 				// The bundle is being cancelled: fail it so it is retried, never drop.
 				return ctx.Err()
@@ -203,10 +204,18 @@ func (f *writeFn) flush(ctx context.Context, dead func(beam.EventTime, record.Fa
 	return nil
 }
 
+// source names a message in counters: its record's source, else the topic.
+func (f *writeFn) source(m Message) string {
+	if m.Source != "" {
+		return m.Source
+	}
+	return f.Topic
+}
+
 func (f *writeFn) fail(ctx context.Context, ts beam.EventTime, m Message, reason, msg string, dead func(beam.EventTime, record.Failure)) {
-	f.ctr.dead.Inc(ctx, 1)
+	f.ctr.Inc(ctx, f.source(m), StageWrite, record.OutcomeDead, reason)
 	fl := record.Failure{
-		Time: time.Now().UTC(), Stage: "pubsub.Write", Source: m.Source, RecordID: m.ID,
+		Time: time.Now().UTC(), Stage: StageWrite, Source: m.Source, RecordID: m.ID,
 		Reason: reason, Message: msg, Origin: f.Address, PayloadBytes: m.Data, Attributes: m.Attributes,
 	}
 	if utf8.Valid(m.Data) {

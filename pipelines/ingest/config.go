@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/tag"
 )
@@ -65,7 +66,9 @@ func LoadConfig(path string) ([]SourceConfig, error) {
 // the rule's field, named.
 func (c *SourceConfig) check() error {
 	if c.Subscription != "" {
-		return fmt.Errorf("field subscription: streaming sources are not supported by the batch ingest job yet; use glob")
+		if _, err := pubsub.ParseSubscription(c.Subscription); err != nil {
+			return fmt.Errorf("field subscription: %w", err)
+		}
 	}
 	if _, err := clean.NewSteps(c.spec()); err != nil {
 		return fmt.Errorf("fields format, rules, normalise or event_time: %w", err)

@@ -193,7 +193,11 @@ func TestIngestGCS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := Summarize(res.Metrics().AllMetrics(), nil)
+	names := make([]string, len(cfgs))
+	for i, c := range cfgs {
+		names[i] = c.Name
+	}
+	sum := Summarize(res.Metrics().AllMetrics(), names)
 	if diff := cmp.Diff(want, sum.Sources); diff != "" {
 		t.Errorf("summary over gs:// (-want +got):\n%s", diff)
 	}
@@ -243,7 +247,7 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 		{"", "out", 1, "--sources is required"},
 		{sources, "", 1, "--output is required"},
 		{sources, "out", 0, "--shard_records=0 must be positive"},
-		{sources, "s3://b/x", 1, "--output=s3://b/x: only local paths and gs://"},
+		{sources, "s3://b/x", 1, "--output=s3://b/x: use a local path, gs://bucket/prefix or pubsub://"},
 		{"no-such.yaml", "out", 1, "--sources: open no-such.yaml"},
 	} {
 		*sourcesFlag, *outputFlag, *shardRecords = tc.sources, tc.output, tc.shards
@@ -257,7 +261,7 @@ func TestLoadConfigRejectsBadCleanSpecs(t *testing.T) {
 	for body, want := range map[string]string{
 		`[{name: s, format: json, glob: x, rules: [{field: a, regex: "("}]}]`:               `source "s"`,
 		`[{name: s, format: json, glob: x, normalise: {money: [{amount: t}]}}]`:             `source "s"`,
-		`[{name: s, format: json, subscription: "pubsub://projects/p/subscriptions/s"}]`:    "streaming sources are not supported",
+		`[{name: s, format: json, subscription: "pubsub://projects/p/subscriptions/s"}]`:    "field subscription: pubsub address",
 		`[{name: s, format: json, glob: x, rules: [{field: a, check: nobody_registered}]}]`: `check "nobody_registered" is not registered`,
 	} {
 		p := filepath.Join(t.TempDir(), "s.yaml")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamline/beamline/io/files"
+	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/runners"
 )
 
@@ -26,6 +27,11 @@ var (
 	outputFlag   = flag.String("output", "", "directory or gs:// prefix for clean/, dead/ and summary.json (required)")
 	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for dead letters (default <output>/dead)")
 	shardRecords = flag.Int("shard_records", 250000, "maximum records per output file")
+	inputFlag    = flag.String("input", "", "overrides the input of the only source in --sources: a glob or pubsub://projects/P/subscriptions/S")
+	windowFlag   = flag.Duration("window", time.Minute, "streaming: event-time window of the output files")
+	latenessFlag = flag.Duration("allowed_lateness", 24*time.Hour, "streaming: how long after its window a late record still gets a file")
+	idleFlag     = flag.Duration("idle_stop", 0, "streaming: end the job once no message has arrived for this long (0: run until cancelled)")
+	dedupeTTL    = flag.Duration("dedupe_ttl", 10*time.Minute, "streaming: how long a source's dedupe_key is remembered")
 )
 
 func main() {
@@ -63,7 +69,7 @@ func run(ctx context.Context) error {
 	}
 	sum := Summarize(res.Metrics().AllMetrics(), names)
 	sum.Print(os.Stdout)
-	if err := writeJSON(ctx, join(o.Output, "summary.json"), sum); err != nil {
+	if err := writeJSON(ctx, o.summaryPath(), sum); err != nil {
 		return err
 	}
 	for _, ss := range sum.Sources {
@@ -84,16 +90,55 @@ func optionsFromFlags() (Options, error) {
 	if *shardRecords <= 0 {
 		return Options{}, fmt.Errorf("--shard_records=%d must be positive (e.g. --shard_records=250000)", *shardRecords)
 	}
-	for _, f := range []struct{ name, v string }{{"output", *outputFlag}, {"dead_letter", *deadFlag}} {
-		if strings.Contains(f.v, "://") && !strings.HasPrefix(f.v, "gs://") {
-			return Options{}, fmt.Errorf("--%s=%s: only local paths and gs:// are supported", f.name, f.v)
+	if strings.Contains(*outputFlag, "://") && !strings.HasPrefix(*outputFlag, "gs://") && !pubsub.IsAddress(*outputFlag) {
+		return Options{}, fmt.Errorf("--output=%s: use a local path, gs://bucket/prefix or pubsub://projects/P/topics/T", *outputFlag)
+	}
+	if pubsub.IsAddress(*outputFlag) {
+		if _, err := pubsub.ParseTopic(*outputFlag); err != nil {
+			return Options{}, fmt.Errorf("--output: %w", err)
 		}
+		if *deadFlag == "" {
+			return Options{}, fmt.Errorf("--dead_letter is required with a Pub/Sub --output: a directory or gs:// prefix for failures")
+		}
+	}
+	if strings.Contains(*deadFlag, "://") && !strings.HasPrefix(*deadFlag, "gs://") {
+		return Options{}, fmt.Errorf("--dead_letter=%s: use a local path or gs://bucket/prefix", *deadFlag)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"window", *windowFlag}, {"allowed_lateness", *latenessFlag}, {"dedupe_ttl", *dedupeTTL}} {
+		if d.v <= 0 {
+			return Options{}, fmt.Errorf("--%s=%s must be positive (e.g. --%s=1m)", d.name, d.v, d.name)
+		}
+	}
+	if *idleFlag < 0 {
+		return Options{}, fmt.Errorf("--idle_stop=%s must not be negative (0 runs until cancelled)", *idleFlag)
 	}
 	cfgs, err := LoadConfig(*sourcesFlag)
 	if err != nil {
 		return Options{}, err
 	}
-	return Options{Sources: cfgs, Output: strings.TrimSuffix(*outputFlag, "/"), DeadLetter: strings.TrimSuffix(*deadFlag, "/"), ShardRecords: *shardRecords}, nil
+	if *inputFlag != "" {
+		if len(cfgs) != 1 {
+			return Options{}, fmt.Errorf("--input needs --sources to define exactly one source, found %d; give each source its own glob or subscription instead", len(cfgs))
+		}
+		cfgs[0].Glob, cfgs[0].Subscription = "", ""
+		if pubsub.IsAddress(*inputFlag) {
+			cfgs[0].Subscription = *inputFlag
+		} else {
+			cfgs[0].Glob = *inputFlag
+		}
+		if err := cfgs[0].Source.Validate(); err != nil {
+			return Options{}, fmt.Errorf("--input: %w", err)
+		}
+	}
+	o := Options{Sources: cfgs, Output: strings.TrimSuffix(*outputFlag, "/"), DeadLetter: strings.TrimSuffix(*deadFlag, "/"), ShardRecords: *shardRecords,
+		Window: *windowFlag, Lateness: *latenessFlag, IdleStop: *idleFlag, DedupeTTL: *dedupeTTL}
+	if err := o.check(); err != nil {
+		return Options{}, err
+	}
+	return o, nil
 }
 
 func writeJSON(ctx context.Context, path string, v any) error {

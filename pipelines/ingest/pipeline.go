@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window/trigger"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/io/files"
+	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/beamline/beamline/transforms/tag"
@@ -16,6 +20,8 @@ import (
 func init() {
 	register.DoFn2x2[context.Context, record.Record, []byte, error](&encodeRecordFn{})
 	register.DoFn1x2[record.Failure, []byte, error](&encodeFailureFn{})
+	register.DoFn2x3[context.Context, record.Record, string, []byte, error](&encodeRecordKVFn{})
+	register.Function1x3(encodeFailureKV)
 }
 
 // Options of one ingest run.
@@ -30,33 +36,104 @@ type Options struct {
 	// SpillDir, when set, is where Dedupe keeps the records waiting for the duplicates found
 	// (see clean.SpillTo); the caller removes it after the run.
 	SpillDir string
+
+	// Streaming (subscription sources) only.
+	// Window is the event-time window of the output files.
+	Window time.Duration
+	// Lateness is how long after its window closes a late record still gets a file.
+	Lateness time.Duration
+	// IdleStop ends the job once no message has arrived for it; 0 runs until cancelled.
+	IdleStop time.Duration
+	// DedupeTTL is how long a dedupe_key is remembered.
+	DedupeTTL time.Duration
+}
+
+// check refuses a job that mixes file and subscription sources: one is bounded, deduped across
+// the whole input and written in shards, the other unbounded and written per window.
+func (o Options) check() error {
+	var globs, subs []string
+	for _, c := range o.Sources {
+		if c.Subscription != "" {
+			subs = append(subs, c.Name)
+		} else {
+			globs = append(globs, c.Name)
+		}
+	}
+	if len(globs) > 0 && len(subs) > 0 {
+		return fmt.Errorf("--sources mixes file sources %v and subscription sources %v: run them as two jobs", globs, subs)
+	}
+	return nil
+}
+
+// summaryPath is where summary.json goes: beside the clean output, or beside the dead letters
+// when the output is a topic.
+func (o Options) summaryPath() string {
+	if isTopic(o.Output) {
+		return join(o.DeadLetter, "summary.json")
+	}
+	return join(o.Output, "summary.json")
+}
+
+// streaming reports whether the job reads subscriptions.
+func (o Options) streaming() bool {
+	for _, c := range o.Sources {
+		if c.Subscription != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // StageWrite is the stage that counts records written to the clean output.
 const StageWrite = "ingest.Write"
 
 // Build adds the ingest job to s: per source, read → tag → parse → validate → normalise →
-// event time → dedupe → NDJSON, and every source's failures to one dead-letter NDJSON.
+// event time → dedupe → sink, and every source's failures to one dead letter.
+//
+// File sources (glob) make a batch job: dedupe across the whole input, NDJSON shards under
+// <output>/clean/<source>/. Subscription sources make a streaming job: Pub/Sub is read
+// through io/pubsub, records are deduped by message id (and by dedupe_key within
+// DedupeTTL when set), and a directory output gets window-aware files
+// <output>/clean/source=<source>/dt=<date>/hour=<hour>/part-<window>-<pane>-….jsonl. An output
+// pubsub://projects/P/topics/T publishes the clean records instead.
 func Build(s beam.Scope, o Options) {
 	var deads []beam.PCollection
 	for _, c := range o.Sources {
 		ss := s.Scope("source=" + c.Name)
-		var readOpts []files.ReadOption
-		if c.Format == "csv" && c.CSV.Header {
-			readOpts = append(readOpts, files.WithHeader())
+		var ok beam.PCollection
+		var dead []beam.PCollection
+		if c.Subscription != "" {
+			ok, dead = readStream(ss, c, o)
+		} else {
+			var readOpts []files.ReadOption
+			if c.Format == "csv" && c.CSV.Header {
+				readOpts = append(readOpts, files.WithHeader())
+			}
+			recs := tag.Records(ss, c.Source, files.Read(ss, c.Glob, readOpts...))
+			ok, dead = Clean(ss, c, recs, o.SpillDir)
 		}
-		recs := tag.Records(ss, c.Source, files.Read(ss, c.Glob, readOpts...))
-		ok, dead := Clean(ss, c, recs, o.SpillDir)
 		deads = append(deads, dead...)
-		lines := beam.ParDo(ss, &encodeRecordFn{}, ok)
-		files.WriteLines(ss, join(o.Output, "clean", c.Name, "part"), ".jsonl", lines, files.MaxRecordsPerFile(o.ShardRecords))
+		deads = append(deads, writeClean(ss, c, ok, o)...)
 	}
-	dl := o.DeadLetter
-	if dl == "" {
-		dl = join(o.Output, "dead")
+	writeDead(s, o, beam.Flatten(s, deads...))
+}
+
+// readStream is the streaming front of a source: subscription → tag → clean, deduped by
+// message id in the reader and, with a dedupe_key, by that field within DedupeTTL.
+func readStream(s beam.Scope, c SourceConfig, o Options) (beam.PCollection, []beam.PCollection) {
+	opts := []pubsub.ReadOption{}
+	if o.IdleStop > 0 {
+		opts = append(opts, pubsub.StopWhenIdle(o.IdleStop))
 	}
-	all := beam.Flatten(s, deads...)
-	files.WriteLines(s, join(dl, "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, all), files.MaxRecordsPerFile(o.ShardRecords))
+	recs, dups := pubsub.Read(s, c.Subscription, opts...)
+	ok, dead := clean.Apply(s, tag.Records(s, c.Source, recs), c.spec())
+	out := []beam.PCollection{dead, dups}
+	if c.DedupeKey != "" {
+		var keyDups beam.PCollection
+		ok, keyDups = clean.DedupeStream(s, ok, c.DedupeKey, o.DedupeTTL)
+		out = append(out, keyDups)
+	}
+	return ok, out
 }
 
 // Clean applies the clean steps c asks for — in one fused DoFn — then dedupes, and returns
@@ -69,6 +146,51 @@ func Clean(s beam.Scope, c SourceConfig, recs beam.PCollection, spillDir string)
 	}
 	ok, dups := clean.Dedupe(s, ok, c.DedupeKey, opts...)
 	return ok, []beam.PCollection{dead, dups}
+}
+
+// isTopic reports whether an output address is a Pub/Sub topic.
+func isTopic(addr string) bool { return pubsub.IsAddress(addr) }
+
+// writeClean sends a source's clean records to the output and returns the sink's failures.
+func writeClean(s beam.Scope, c SourceConfig, ok beam.PCollection, o Options) []beam.PCollection {
+	switch {
+	case isTopic(o.Output):
+		// pubsub.Write counts each confirmed publish (and each failure) under the source.
+		return []beam.PCollection{pubsub.Write(s, o.Output, pubsub.Records(s, ok))}
+	case c.Subscription != "":
+		kv := beam.ParDo(s, &encodeRecordKVFn{}, lateWindows(s, o, ok))
+		files.WriteWindowed(s, join(o.Output, "clean", "source={key}", "dt={date}", "hour={hour}")+"/", kv, files.Suffix(".jsonl"))
+		return nil
+	default:
+		lines := beam.ParDo(s, &encodeRecordFn{}, ok)
+		files.WriteLines(s, join(o.Output, "clean", c.Name, "part"), ".jsonl", lines, files.MaxRecordsPerFile(o.ShardRecords))
+		return nil
+	}
+}
+
+// writeDead writes every failure: sharded NDJSON in batch, window-aware files per source
+// when streaming.
+func writeDead(s beam.Scope, o Options, all beam.PCollection) {
+	dl := o.DeadLetter
+	if dl == "" {
+		dl = join(o.Output, "dead")
+	}
+	if o.streaming() {
+		kv := beam.ParDo(s, encodeFailureKV, lateWindows(s, o, all))
+		files.WriteWindowed(s, join(dl, "source={key}", "dt={date}", "hour={hour}")+"/", kv, files.Suffix(".jsonl"))
+		return
+	}
+	files.WriteLines(s, join(dl, "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, all), files.MaxRecordsPerFile(o.ShardRecords))
+}
+
+// lateWindows puts streaming elements into fixed windows of o.Window for the file sinks.
+// Each window fires when the watermark passes its end, and again for every late element
+// within o.Lateness, so a late record adds a pane file instead of being dropped.
+func lateWindows(s beam.Scope, o Options, in beam.PCollection) beam.PCollection {
+	return beam.WindowInto(s, window.NewFixedWindows(o.Window), in,
+		beam.Trigger(trigger.AfterEndOfWindow().LateFiring(trigger.Always())),
+		beam.AllowedLateness(o.Lateness),
+		beam.PanesDiscard())
 }
 
 func join(parts ...string) string {
@@ -94,6 +216,19 @@ func (f *encodeRecordFn) ProcessElement(ctx context.Context, r record.Record) ([
 	}
 	f.written.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
 	return b, nil
+}
+
+// encodeRecordKVFn is encodeRecordFn keyed by source, for the per-source file layout.
+type encodeRecordKVFn struct{ encodeRecordFn }
+
+func (f *encodeRecordKVFn) ProcessElement(ctx context.Context, r record.Record) (string, []byte, error) {
+	b, err := f.encodeRecordFn.ProcessElement(ctx, r)
+	return r.Source, b, err
+}
+
+func encodeFailureKV(f record.Failure) (string, []byte, error) {
+	b, err := jsonx.Marshal(f)
+	return f.Source, b, err
 }
 
 type encodeFailureFn struct{}

@@ -28,7 +28,8 @@ type Summary struct {
 	Sources []SourceSummary `json:"sources"`
 }
 
-// Summarize reads the beamline counters of a finished run.
+// Summarize reads the beamline counters of a finished run for the named sources; counters
+// of other names (IO steps count under their subscription or topic) are left out.
 func Summarize(res metrics.QueryResults, sources []string) Summary {
 	by := map[string]*SourceSummary{}
 	get := func(name string) *SourceSummary {
@@ -49,11 +50,15 @@ func Summarize(res metrics.QueryResults, sources []string) Summary {
 			continue
 		}
 		v := c.Result()
+		if by[k.Source] == nil {
+			// Counters of IO steps named after a subscription or topic, not a source.
+			continue
+		}
 		ss := get(k.Source)
 		switch {
 		case k.Stage == tag.Stage && k.Outcome == record.OutcomeRead:
 			ss.Read += v
-		case k.Stage == StageWrite && k.Outcome == record.OutcomeWritten:
+		case k.Outcome == record.OutcomeWritten: // the files sinks, or a Pub/Sub publish confirmed
 			ss.OK += v
 		case k.Outcome == record.OutcomeDead:
 			ss.Dead += v
