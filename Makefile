@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test bench bench-ingest lint testdata clean
+.PHONY: run test bench bench-ingest bench-io lint testdata clean
 
 run:
 	$(GO) run ./pipelines/ingest --sources=testdata/sources.yaml --output=out
@@ -11,11 +11,19 @@ run:
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout=20m $(PKGS)
-	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx
+	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx ./io/pubsub
 
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./transforms/... ./internal/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./transforms/... ./internal/... ./io/files/
+	$(MAKE) bench-io
 	$(GO) run ./internal/benchingest -n 1000000
+
+# IO against the stand-ins: Pub/Sub → tag → clean → Pub/Sub on prism (msgs/s, p50/p99
+# latency) and Beamline's BigQuery streaming sink against the raw managedwriter client.
+bench-io:
+	$(GO) test -run='^$$' -bench=Relay -benchtime=1x -timeout=30m ./io/pubsub/
+	$(GO) test -run='^$$' -bench=WriteVsRaw -benchtime=3x -timeout=30m ./io/bigquery/
+	$(GO) test -run='^$$' -bench=Encode -benchmem ./io/bigquery/
 
 bench-ingest:
 	$(GO) run ./internal/benchingest -n 1000000
