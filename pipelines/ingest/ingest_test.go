@@ -247,7 +247,7 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 		{"", "out", 1, "--sources is required"},
 		{sources, "", 1, "--output is required"},
 		{sources, "out", 0, "--shard_records=0 must be positive"},
-		{sources, "s3://b/x", 1, "--output=s3://b/x: use a local path, gs://bucket/prefix or pubsub://"},
+		{sources, "s3://b/x", 1, "--output=s3://b/x: use a local path, gs://bucket/prefix, bq://"},
 		{"no-such.yaml", "out", 1, "--sources: open no-such.yaml"},
 	} {
 		*sourcesFlag, *outputFlag, *shardRecords = tc.sources, tc.output, tc.shards

@@ -13,10 +13,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamline/beamline/io/bigquery"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/runners"
@@ -24,14 +26,15 @@ import (
 
 var (
 	sourcesFlag  = flag.String("sources", "", "YAML or JSON file of source definitions (required; see testdata/sources.yaml)")
-	outputFlag   = flag.String("output", "", "directory or gs:// prefix for clean/, dead/ and summary.json (required)")
-	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for dead letters (default <output>/dead)")
+	outputFlag   = flag.String("output", "", "directory or gs:// prefix for clean/, dead/ and summary.json, bq://project.dataset.table or pubsub://projects/P/topics/T (required)")
+	deadFlag     = flag.String("dead_letter", "", "directory, gs:// prefix or bq://project.dataset.table for dead letters (default <output>/dead; required when --output is not a path)")
 	shardRecords = flag.Int("shard_records", 250000, "maximum records per output file")
 	inputFlag    = flag.String("input", "", "overrides the input of the only source in --sources: a glob or pubsub://projects/P/subscriptions/S")
 	windowFlag   = flag.Duration("window", time.Minute, "streaming: event-time window of the output files")
 	latenessFlag = flag.Duration("allowed_lateness", 24*time.Hour, "streaming: how long after its window a late record still gets a file")
 	idleFlag     = flag.Duration("idle_stop", 0, "streaming: end the job once no message has arrived for this long (0: run until cancelled)")
 	dedupeTTL    = flag.Duration("dedupe_ttl", 10*time.Minute, "streaming: how long a source's dedupe_key is remembered")
+	stagingFlag  = flag.String("staging", "", "batch with a bq:// or pubsub:// output: directory or gs:// prefix for the load job's files and dedupe spill (default a temporary directory)")
 )
 
 func main() {
@@ -52,7 +55,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	// Records waiting for dedupe go to files, not the runner's memory; removed after the run.
-	o.SpillDir = join(o.Output, ".dedupe-spill-"+time.Now().UTC().Format("20060102T150405.000000000"))
+	work := o.Output
+	if isTopic(work) || isTable(work) {
+		work = o.Staging
+	}
+	o.SpillDir = join(work, ".dedupe-spill-"+time.Now().UTC().Format("20060102T150405.000000000"))
 	defer files.RemoveAll(ctx, o.SpillDir)
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)
@@ -69,8 +76,10 @@ func run(ctx context.Context) error {
 	}
 	sum := Summarize(res.Metrics().AllMetrics(), names)
 	sum.Print(os.Stdout)
-	if err := writeJSON(ctx, o.summaryPath(), sum); err != nil {
-		return err
+	if p := o.summaryPath(); p != "" {
+		if err := writeJSON(ctx, p, sum); err != nil {
+			return err
+		}
 	}
 	for _, ss := range sum.Sources {
 		if !ss.Balanced {
@@ -90,19 +99,14 @@ func optionsFromFlags() (Options, error) {
 	if *shardRecords <= 0 {
 		return Options{}, fmt.Errorf("--shard_records=%d must be positive (e.g. --shard_records=250000)", *shardRecords)
 	}
-	if strings.Contains(*outputFlag, "://") && !strings.HasPrefix(*outputFlag, "gs://") && !pubsub.IsAddress(*outputFlag) {
-		return Options{}, fmt.Errorf("--output=%s: use a local path, gs://bucket/prefix or pubsub://projects/P/topics/T", *outputFlag)
+	if err := checkAddress("output", *outputFlag, true); err != nil {
+		return Options{}, err
 	}
-	if pubsub.IsAddress(*outputFlag) {
-		if _, err := pubsub.ParseTopic(*outputFlag); err != nil {
-			return Options{}, fmt.Errorf("--output: %w", err)
-		}
-		if *deadFlag == "" {
-			return Options{}, fmt.Errorf("--dead_letter is required with a Pub/Sub --output: a directory or gs:// prefix for failures")
-		}
+	if err := checkAddress("dead_letter", *deadFlag, false); err != nil {
+		return Options{}, err
 	}
-	if strings.Contains(*deadFlag, "://") && !strings.HasPrefix(*deadFlag, "gs://") {
-		return Options{}, fmt.Errorf("--dead_letter=%s: use a local path or gs://bucket/prefix", *deadFlag)
+	if (isTopic(*outputFlag) || isTable(*outputFlag)) && *deadFlag == "" {
+		return Options{}, fmt.Errorf("--dead_letter is required with --output=%s: a directory, gs:// prefix or bq://project.dataset.table for failures", *outputFlag)
 	}
 	for _, d := range []struct {
 		name string
@@ -133,12 +137,39 @@ func optionsFromFlags() (Options, error) {
 			return Options{}, fmt.Errorf("--input: %w", err)
 		}
 	}
-	o := Options{Sources: cfgs, Output: strings.TrimSuffix(*outputFlag, "/"), DeadLetter: strings.TrimSuffix(*deadFlag, "/"), ShardRecords: *shardRecords,
+	staging := *stagingFlag
+	if staging == "" && (isTable(*outputFlag) || isTopic(*outputFlag)) {
+		staging = filepath.Join(os.TempDir(), "beamline-staging-"+time.Now().UTC().Format("20060102T150405.000000000"))
+	}
+	o := Options{Staging: staging, Sources: cfgs, Output: strings.TrimSuffix(*outputFlag, "/"), DeadLetter: strings.TrimSuffix(*deadFlag, "/"), ShardRecords: *shardRecords,
 		Window: *windowFlag, Lateness: *latenessFlag, IdleStop: *idleFlag, DedupeTTL: *dedupeTTL}
 	if err := o.check(); err != nil {
 		return Options{}, err
 	}
 	return o, nil
+}
+
+// checkAddress validates an --output (topics allowed) or --dead_letter address.
+func checkAddress(name, v string, topics bool) error {
+	switch {
+	case v == "" || !strings.Contains(v, "://") || strings.HasPrefix(v, "gs://"):
+		return nil
+	case isTable(v):
+		if _, err := bigquery.ParseTable(v); err != nil {
+			return fmt.Errorf("--%s: %w", name, err)
+		}
+		return nil
+	case topics && pubsub.IsAddress(v):
+		if _, err := pubsub.ParseTopic(v); err != nil {
+			return fmt.Errorf("--%s: %w", name, err)
+		}
+		return nil
+	}
+	want := "a local path, gs://bucket/prefix or bq://project.dataset.table"
+	if topics {
+		want = "a local path, gs://bucket/prefix, bq://project.dataset.table or pubsub://projects/P/topics/T"
+	}
+	return fmt.Errorf("--%s=%s: use %s", name, v, want)
 }
 
 func writeJSON(ctx context.Context, path string, v any) error {

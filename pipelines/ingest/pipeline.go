@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -10,6 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window/trigger"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/bigquery"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/transforms/clean"
@@ -21,6 +23,9 @@ func init() {
 	register.DoFn2x2[context.Context, record.Record, []byte, error](&encodeRecordFn{})
 	register.DoFn1x2[record.Failure, []byte, error](&encodeFailureFn{})
 	register.DoFn2x3[context.Context, record.Record, string, []byte, error](&encodeRecordKVFn{})
+	register.DoFn2x1[context.Context, record.Record, record.Record](&countWrittenFn{})
+	register.DoFn2x1[context.Context, record.Failure, record.Failure](&sinkRefusedFn{})
+	register.Function1x1(failRefusedFn)
 	register.Function1x3(encodeFailureKV)
 }
 
@@ -46,6 +51,8 @@ type Options struct {
 	IdleStop time.Duration
 	// DedupeTTL is how long a dedupe_key is remembered.
 	DedupeTTL time.Duration
+	// Staging is where a batch job stages files for a BigQuery load job.
+	Staging string
 }
 
 // check refuses a job that mixes file and subscription sources: one is bounded, deduped across
@@ -67,11 +74,15 @@ func (o Options) check() error {
 
 // summaryPath is where summary.json goes: beside the clean output, or beside the dead letters
 // when the output is a topic.
+// Empty means neither is a file path: the summary is only printed.
 func (o Options) summaryPath() string {
-	if isTopic(o.Output) {
+	switch {
+	case !isTopic(o.Output) && !isTable(o.Output):
+		return join(o.Output, "summary.json")
+	case o.DeadLetter != "" && !isTable(o.DeadLetter):
 		return join(o.DeadLetter, "summary.json")
 	}
-	return join(o.Output, "summary.json")
+	return ""
 }
 
 // streaming reports whether the job reads subscriptions.
@@ -151,9 +162,23 @@ func Clean(s beam.Scope, c SourceConfig, recs beam.PCollection, spillDir string)
 // isTopic reports whether an output address is a Pub/Sub topic.
 func isTopic(addr string) bool { return pubsub.IsAddress(addr) }
 
+// isTable reports whether an output address is a BigQuery table.
+func isTable(addr string) bool { return strings.HasPrefix(addr, bigquery.Scheme) }
+
 // writeClean sends a source's clean records to the output and returns the sink's failures.
 func writeClean(s beam.Scope, c SourceConfig, ok beam.PCollection, o Options) []beam.PCollection {
 	switch {
+	case isTable(o.Output):
+		// Records land as bigquery.RecordRow (metadata + data as JSON), streaming through
+		// the Storage Write API or, in batch, by a load job from staged files.
+		counted := beam.ParDo(s, &countWrittenFn{}, ok)
+		var refused beam.PCollection
+		if c.Subscription != "" {
+			refused = bigquery.Write(s, o.Output, counted, bigquery.WithPartitioning("event_time"), bigquery.WithClustering("source"))
+		} else {
+			refused = bigquery.Load(s, o.Output, counted, join(o.Staging, c.Name), bigquery.WithPartitioning("event_time"), bigquery.WithClustering("source"))
+		}
+		return []beam.PCollection{beam.ParDo(s, &sinkRefusedFn{}, refused)}
 	case isTopic(o.Output):
 		// pubsub.Write counts each confirmed publish (and each failure) under the source.
 		return []beam.PCollection{pubsub.Write(s, o.Output, pubsub.Records(s, ok))}
@@ -174,6 +199,13 @@ func writeDead(s beam.Scope, o Options, all beam.PCollection) {
 	dl := o.DeadLetter
 	if dl == "" {
 		dl = join(o.Output, "dead")
+	}
+	if isTable(dl) {
+		// A failure BigQuery refuses too has nowhere better to go than the job's log: fail
+		// the bundle so the runner retries rather than drop it.
+		refused := bigquery.WriteFailures(s, dl, all)
+		beam.ParDo0(s, failRefusedFn, refused)
+		return
 	}
 	if o.streaming() {
 		kv := beam.ParDo(s, encodeFailureKV, lateWindows(s, o, all))
@@ -216,6 +248,28 @@ func (f *encodeRecordFn) ProcessElement(ctx context.Context, r record.Record) ([
 	}
 	f.written.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
 	return b, nil
+}
+
+// countWrittenFn counts records handed to a sink that reports refusals (sinkRefusedFn).
+type countWrittenFn struct{ written record.Counters }
+
+func (f *countWrittenFn) ProcessElement(ctx context.Context, r record.Record) record.Record {
+	f.written.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
+	return r
+}
+
+// sinkRefusedFn moves a record the sink refused from written to dead in the counters, so the
+// summary still balances.
+type sinkRefusedFn struct{ ctr record.Counters }
+
+func (f *sinkRefusedFn) ProcessElement(ctx context.Context, fl record.Failure) record.Failure {
+	f.ctr.Add(ctx, -1, fl.Source, StageWrite, record.OutcomeWritten, "")
+	f.ctr.Inc(ctx, fl.Source, fl.Stage, record.OutcomeDead, fl.Reason)
+	return fl
+}
+
+func failRefusedFn(fl record.Failure) error {
+	return fmt.Errorf("the dead-letter table refused a failure of %s (%s: %s); the bundle fails so it is retried", fl.Source, fl.Reason, fl.Message)
 }
 
 // encodeRecordKVFn is encodeRecordFn keyed by source, for the per-source file layout.

@@ -55,6 +55,12 @@ type Counters struct{ m map[CounterKey]beam.Counter }
 
 // Inc adds one to the counter of (source, stage, outcome, reason).
 func (c *Counters) Inc(ctx context.Context, source, stage, outcome, reason string) {
+	c.Add(ctx, 1, source, stage, outcome, reason)
+}
+
+// Add adds n (which may be negative, to move a count from one outcome to another) to the
+// counter of (source, stage, outcome, reason).
+func (c *Counters) Add(ctx context.Context, n int64, source, stage, outcome, reason string) {
 	if c.m == nil {
 		c.m = map[CounterKey]beam.Counter{}
 	}
@@ -65,5 +71,5 @@ func (c *Counters) Inc(ctx context.Context, source, stage, outcome, reason strin
 		ctr = beam.NewCounter(MetricNamespace, CounterName(source, stage, outcome, reason))
 		c.m[k] = ctr
 	}
-	ctr.Inc(ctx, 1)
+	ctr.Inc(ctx, n)
 }
