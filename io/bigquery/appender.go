@@ -260,6 +260,13 @@ func (a *Appender) settle(ctx context.Context, f *flight) error {
 		case classify(err, inBand, a.cfg.Emulator) == refuse:
 			// A refusal without row errors: halve the batch until the refused rows stand alone.
 			if len(f.rows) == 1 {
+				if a.cfg.Emulator && !inBand && !f.resent {
+					// A bare UNKNOWN can also be the emulator ending the stream for another
+					// request's bad row: only a second refusal of this row alone convicts it.
+					f = a.start(ctx, f.rows, f.attempt)
+					f.resent = true
+					continue
+				}
 				a.refused = append(a.refused, Rejected{Row: f.rows[0], Reason: ReasonRowError, Message: message(err)})
 				return nil
 			}
