@@ -247,7 +247,7 @@ func (f *readFn) ProcessElement(ctx context.Context, we *watermark, rt *sdf.Lock
 	f.ack(ctx, rest.Acks, rest.IDs)
 	pos := rest.Start
 	var acks, ids []string
-	emitted := 0
+	emitted, counted := 0, 0
 	// Whatever way this call ends, the checkpoint takes this bundle's ack ids along.
 	defer func() {
 		rt.Mu.Lock()
@@ -279,13 +279,14 @@ func (f *readFn) ProcessElement(ctx context.Context, we *watermark, rt *sdf.Lock
 		for _, rm := range msgs {
 			m := rm.GetMessage()
 			acks = append(acks, rm.GetAckId())
-			if f.seen.has(m.GetMessageId()) {
+			key := deliveryKey(m)
+			if f.seen.has(key) {
 				// Committed and acked before: the ack went missing or came late.
 				f.ctr.redelivered.Inc(ctx, 1)
 				continue
 			}
 			r, ts := toRecord(m, f.Address, f.IDAttr, f.TimeAttr)
-			ids = append(ids, m.GetMessageId())
+			ids = append(ids, key)
 			oldest = min(oldest, ts.UnixMilli())
 			emit(beam.EventTime(ts.UnixMilli()), r)
 			emitted++
@@ -293,8 +294,9 @@ func (f *readFn) ProcessElement(ctx context.Context, we *watermark, rt *sdf.Lock
 		if oldest != math.MaxInt64 {
 			we.advance(oldest - time.Duration(f.Lateness).Milliseconds())
 		}
+		f.ctr.read.Inc(ctx, int64(emitted-counted))
+		counted = emitted
 	}
-	f.ctr.read.Inc(ctx, int64(emitted))
 	now := time.Now()
 	f.mu.Lock()
 	last, ok := f.lastSeen[reader]
@@ -332,6 +334,13 @@ func (f *readFn) ack(ctx context.Context, acks, ids []string) {
 		f.ctr.acked.Inc(ctx, int64(len(chunk)))
 	}
 	f.seen.add(ids)
+}
+
+// deliveryKey identifies a message across its deliveries: the message id with its publish
+// time. The id alone is not enough: a Pub/Sub emulator restarted (or a topic recreated) numbers
+// its messages from 1 again, and the restart test caught new messages dropped as repeats.
+func deliveryKey(m *pubsubpb.PubsubMessage) string {
+	return m.GetMessageId() + "@" + strconv.FormatInt(m.GetPublishTime().AsTime().UnixNano(), 36)
 }
 
 // ackBatch keeps an Acknowledge request well under the 512 KB request limit.
