@@ -10,13 +10,18 @@ import (
 	gpubsub "cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/beamline/beamline/internal/testenv"
 	"github.com/beamline/beamline/io/pubsub"
+	"github.com/beamline/beamline/runners"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/beamline/beamline/transforms/tag"
@@ -351,4 +356,62 @@ func TestEmulatorRestart(t *testing.T) {
 		t.Logf("%s = %d", c.Key.Name, c.Committed)
 	}
 	checkAllOnce(t, recordIDs(second), n, n)
+}
+
+// TestRelayThroughJobAPI submits the relay through the portable Job API (--runner=universal),
+// the path a Flink job server takes, with prism as the job server and a LOOPBACK worker: the
+// reader's splittable DoFn, its checkpoints and acks work there as on embedded prism.
+func TestRelayThroughJobAPI(t *testing.T) {
+	emu := testenv.PubSub(t)
+	c := emu.Client(t)
+	inTopic, inSub := emu.TopicWithSubscription(t, c, "jobapi-in", "jobapi-in-sub", 60)
+	outTopic, outSub := emu.TopicWithSubscription(t, c, "jobapi-out", "jobapi-out-sub", 60)
+	const n = 2000
+	publish(t, c, inTopic, 0, n, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	col := testenv.Collect(t, c, outSub)
+
+	endpoint := testenv.PrismJobServer(t)
+	// RunConfig sets Beam's global job flags; put them back for the other tests.
+	defer func(e, env string) { *jobopts.Endpoint, *jobopts.EnvironmentType = e, env }(*jobopts.Endpoint, *jobopts.EnvironmentType)
+	p, s := beam.NewPipelineWithRoot()
+	relay(s, "pubsub://"+inSub, "pubsub://"+outTopic, pubsub.StopWhenIdle(3*time.Second))
+	cfg := runners.Config{Runner: "universal", Endpoint: endpoint, EnvironmentType: "LOOPBACK", JobName: "pubsub-relay"}
+	if _, err := runners.RunConfig(context.Background(), p, cfg, nil); err != nil {
+		t.Fatalf("relay through the Job API at %s: %v", endpoint, err)
+	}
+	msgs, _ := col.Stop(2 * time.Second)
+	checkAllOnce(t, recordIDs(msgs), 0, n)
+}
+
+// TestDataflowExpandsToNativeRead checks the pipeline Dataflow would be sent: with Native the
+// read expands to Beam's runner-native Pub/Sub read (the transform Dataflow replaces with its
+// own), without it to the portable splittable reader.
+func TestDataflowExpandsToNativeRead(t *testing.T) {
+	for _, native := range []bool{true, false} {
+		p, s := beam.NewPipelineWithRoot()
+		recs, _ := pubsub.Read(s, "pubsub://projects/p1/subscriptions/orders-sub", pubsub.Native(native))
+		pubsub.Write(s, "pubsub://projects/p1/topics/orders-out", pubsub.Records(s, recs))
+		edges, _, err := p.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pb, err := graphx.Marshal(edges, &graphx.Options{Environment: &pipepb.Environment{Urn: "beam:env:docker:v1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nativeRead, sdf bool
+		for _, tr := range pb.GetComponents().GetTransforms() {
+			nativeRead = nativeRead || tr.GetSpec().GetUrn() == "beam:transform:pubsub_read:v1"
+			if tr.GetSpec().GetUrn() == "beam:transform:pardo:v1" {
+				var pd pipepb.ParDoPayload
+				if err := proto.Unmarshal(tr.GetSpec().GetPayload(), &pd); err != nil {
+					t.Fatal(err)
+				}
+				sdf = sdf || pd.GetRestrictionCoderId() != "" // a splittable DoFn
+			}
+		}
+		if nativeRead != native || sdf == native {
+			t.Errorf("Native(%v): native pubsub_read = %v, portable reader = %v", native, nativeRead, sdf)
+		}
+	}
 }
