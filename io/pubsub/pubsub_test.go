@@ -99,27 +99,8 @@ func recordIDs(msgs []*pubsubpb.PubsubMessage) []string {
 // record_id attribute of each message received, repeats included.
 func drain(t testing.TB, c *gpubsub.Client, sub string, quiet time.Duration) []string {
 	t.Helper()
-	var ids []string
-	last := time.Now()
-	for first := true; first || time.Since(last) < quiet; first = false {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		resp, err := c.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 1000})
-		cancel()
-		if err != nil || len(resp.GetReceivedMessages()) == 0 {
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		last = time.Now()
-		var acks []string
-		for _, m := range resp.GetReceivedMessages() {
-			acks = append(acks, m.GetAckId())
-			ids = append(ids, m.GetMessage().GetAttributes()[pubsub.AttrRecordID])
-		}
-		if err := c.SubscriptionAdminClient.Acknowledge(context.Background(), &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: acks}); err != nil {
-			t.Fatalf("ack: %v", err)
-		}
-	}
-	return ids
+	msgs, _ := testenv.Collect(t, c, sub).Stop(quiet)
+	return recordIDs(msgs)
 }
 
 var orders = tag.Source{Name: "orders", Kind: "order", Format: "json"}
