@@ -11,7 +11,8 @@ run:
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout=20m $(PKGS)
-	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx ./io/pubsub
+	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx
+	$(GO) test -count=1 -race -timeout=20m -run='TestRelayExactlyOnceAndAcked|TestRestartAfterCancel' ./io/pubsub
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./transforms/... ./internal/... ./io/files/
