@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/pubsubio"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -231,7 +232,7 @@ func (f *readFn) TruncateRestriction(rt *sdf.LockRTracker, _ int) Restriction {
 }
 
 func (f *readFn) InitialWatermarkEstimatorState(_ beam.EventTime, _ Restriction, _ int) int64 {
-	return math.MinInt64 / 2
+	return int64(mtime.MinTimestamp) // Beam's own minimum, in milliseconds
 }
 
 func (f *readFn) CreateWatermarkEstimator(ms int64) *watermark { return &watermark{ms: ms} }
