@@ -1,0 +1,346 @@
+package ratealarm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
+
+	"github.com/beamline/beamline/transforms/record"
+)
+
+func init() {
+	register.DoFn2x0[record.Record, func(string)](&keysFn{})
+	register.Emitter1[string]()
+	register.Function3x1[beam.Window, string, int, WindowCount](toWindowCount)
+	register.Function1x2[WindowCount, string, WindowCount](keyOfCount)
+	register.DoFn6x1[context.Context, state.Provider, timers.Provider, string, WindowCount, func(Alert), error](&detectFn{})
+	register.Emitter1[Alert]()
+}
+
+// All is the key under which Count counts every event.
+const All = "all"
+
+type countConfig struct {
+	dims     []string
+	lateness time.Duration
+}
+
+// CountOption configures Count.
+type CountOption func(*countConfig)
+
+// Dimensions adds a key per value of each named Data field: with "country", an order from
+// gb counts under "all" and "country=gb". A record without the field counts under
+// "country=" (empty value).
+func Dimensions(fields ...string) CountOption {
+	return func(c *countConfig) { c.dims = append(c.dims, fields...) }
+}
+
+// AllowedLateness keeps each window open for d after the watermark passed its end; events
+// arriving in that time are reported as extra counts for their window (see WindowCount).
+// Default 0: late events are dropped.
+func AllowedLateness(d time.Duration) CountOption {
+	return func(c *countConfig) { c.lateness = d }
+}
+
+// Count counts events per key in event-time fixed windows of the given size (0: one minute).
+// Every event counts under All and under one key per dimension. Keys with no events in a
+// window produce nothing here; Detect fills those windows in with zeros from timers.
+//
+//	events: PCollection<record.Record> (with event timestamps, e.g. from clean.EventTime)
+//	out:    PCollection<WindowCount>
+//
+// Usage:
+//
+//	counts := ratealarm.Count(s, orders, time.Minute, ratealarm.Dimensions("country"))
+func Count(s beam.Scope, events beam.PCollection, size time.Duration, opts ...CountOption) beam.PCollection {
+	if size < 0 {
+		panic(fmt.Sprintf("ratealarm.Count: window size %s must not be negative", size))
+	}
+	if size == 0 {
+		size = time.Minute
+	}
+	var c countConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.lateness < 0 {
+		panic(fmt.Sprintf("ratealarm.Count: allowed lateness %s must not be negative", c.lateness))
+	}
+	for _, d := range c.dims {
+		if d == "" {
+			panic("ratealarm.Count: a dimension field name is empty")
+		}
+	}
+	s = s.Scope(fmt.Sprintf("ratealarm.Count(%s)", size))
+	keys := beam.ParDo(s, &keysFn{Dims: c.dims}, events)
+	win := beam.WindowInto(s, window.NewFixedWindows(size), keys,
+		beam.AllowedLateness(c.lateness), beam.PanesDiscard())
+	return beam.ParDo(s, toWindowCount, stats.Count(s, win))
+}
+
+type keysFn struct {
+	Dims []string `json:"dims"`
+}
+
+func (f *keysFn) ProcessElement(r record.Record, emit func(string)) {
+	emit(All)
+	for _, d := range f.Dims {
+		v, ok := r.Data[d]
+		if !ok || v == nil {
+			emit(d + "=")
+			continue
+		}
+		emit(d + "=" + fmt.Sprint(v))
+	}
+}
+
+func toWindowCount(w beam.Window, key string, n int) WindowCount {
+	iw := w.(window.IntervalWindow)
+	return WindowCount{Key: key, WindowStart: iw.Start.ToTime().UTC(), WindowEnd: iw.End.ToTime().UTC(), Count: int64(n)}
+}
+
+func keyOfCount(c WindowCount) (string, WindowCount) { return c.Key, c }
+
+type detectConfig struct {
+	policy   Policy
+	version  string
+	maxQuiet int
+	lateness time.Duration
+}
+
+// DetectOption configures Detect.
+type DetectOption func(*detectConfig)
+
+// WithPolicy sets the alarm policy (default: cooldown 10 windows, resolve after 5, critical
+// from |score| 8).
+func WithPolicy(p Policy) DetectOption { return func(c *detectConfig) { c.policy = p } }
+
+// ModelVersion stamps every alert with v (e.g. the version of a learned Baseline).
+func ModelVersion(v string) DetectOption { return func(c *detectConfig) { c.version = v } }
+
+// MaxQuiet is how many empty windows in a row a key is still judged (and can raise silence)
+// before Detect stops its timers for it; the key wakes up with its next count. Default 60.
+func MaxQuiet(n int) DetectOption { return func(c *detectConfig) { c.maxQuiet = n } }
+
+// Lateness is how long after a window Detect still accepts corrections for it; give it
+// the allowed lateness passed to Count. Default 0.
+func Lateness(d time.Duration) DetectOption { return func(c *detectConfig) { c.lateness = d } }
+
+// Detect runs the detector spec names over each key's series of window counts and sends
+// alerts through the alarm Policy. It is a stateful DoFn keyed by WindowCount.Key: the
+// detector's State and the AlarmState live in Beam state, and an event-time timer at the
+// end of each window judges it once the watermark has passed, in window order, with zero for
+// a window that had no count: a key that goes quiet raises silence from its timers. After
+// MaxQuiet empty windows the timers stop until the key counts again.
+//
+// Late data: a count for a window already judged (Count with AllowedLateness) is added to
+// that window's stored count within Lateness. If that window raised an alert, Detect sends
+// the same alert again with Kind "corrected" and the new Observed count, so consumers can
+// update what they showed; otherwise it sends nothing. The detector and alarm state are not
+// rewound: the correction neither raises nor withdraws an alarm, and the models learn from
+// the on-time count.
+//
+// The end of a bounded input looks like silence to an event-time detector: the last
+// MaxQuiet windows after the data stops are judged as zeros.
+//
+//	counts: PCollection<WindowCount> (e.g. from Count)
+//	out:    PCollection<Alert>
+//
+// Usage:
+//
+//	alerts := ratealarm.Detect(s, counts, ratealarm.Spec{Detector: "ewma",
+//		EWMA: &ratealarm.EWMA{Alpha: 0.05, Z: 5, WarmUp: 30}})
+func Detect(s beam.Scope, counts beam.PCollection, spec Spec, opts ...DetectOption) beam.PCollection {
+	if _, err := spec.Build(); err != nil {
+		panic(fmt.Sprintf("ratealarm.Detect: spec: %v", err))
+	}
+	c := detectConfig{policy: Policy{Cooldown: 10, ResolveAfter: 5, Critical: 8}, maxQuiet: 60}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.maxQuiet < 1 {
+		panic(fmt.Sprintf("ratealarm.Detect: MaxQuiet %d must be at least 1", c.maxQuiet))
+	}
+	if c.policy.Cooldown < 0 || c.policy.ResolveAfter < 1 {
+		panic(fmt.Sprintf("ratealarm.Detect: policy %+v needs Cooldown ≥ 0 and ResolveAfter ≥ 1", c.policy))
+	}
+	if c.lateness < 0 {
+		panic(fmt.Sprintf("ratealarm.Detect: lateness %s must not be negative", c.lateness))
+	}
+	s = s.Scope(fmt.Sprintf("ratealarm.Detect(%s)", spec.Detector))
+	// State must span windows, so the counts leave their fixed windows; each keeps its
+	// timestamp (the end of its window).
+	global := beam.WindowInto(s, window.NewGlobalWindows(), counts)
+	keyed := beam.ParDo(s, keyOfCount, global)
+	return beam.ParDo(s, &detectFn{
+		Spec: spec, Policy: c.policy, ModelVersion: c.version, MaxQuiet: c.maxQuiet,
+		Lateness: int64(c.lateness / time.Millisecond),
+		St:       state.MakeValueState[[]byte]("ratealarm"),
+		Tick:     timers.InEventTime("tick"),
+	}, keyed)
+}
+
+// keyState is everything Detect remembers about one key. Times are Unix milliseconds.
+type keyState struct {
+	Size    int64           `json:"size"`    // window length
+	Next    int64           `json:"next"`    // start of the next window to judge; 0 before the first count
+	Timer   int64           `json:"timer"`   // when the tick timer fires; 0 when not set
+	Quiet   int             `json:"quiet"`   // empty windows in a row
+	Pending map[int64]int64 `json:"pending"` // counts of windows not judged yet
+	Judged  map[int64]int64 `json:"judged"`  // counts of recent judged windows, for corrections
+	Sent    map[int64]Alert `json:"sent"`    // alerts of recent judged windows
+	Det     State           `json:"det"`
+	Alarm   AlarmState      `json:"alarm"`
+}
+
+type detectFn struct {
+	Spec         Spec                `json:"spec"`
+	Policy       Policy              `json:"policy"`
+	ModelVersion string              `json:"model_version"`
+	MaxQuiet     int                 `json:"max_quiet"`
+	Lateness     int64               `json:"lateness_ms"`
+	St           state.Value[[]byte] `json:"st"`
+	Tick         timers.EventTime    `json:"tick"`
+	det          Detector
+}
+
+func (f *detectFn) Setup() error {
+	d, err := f.Spec.Build()
+	f.det = d
+	return err
+}
+
+func (f *detectFn) load(sp state.Provider) (*keyState, error) {
+	b, ok, err := f.St.Read(sp)
+	if err != nil {
+		return nil, fmt.Errorf("ratealarm.Detect: reading state: %w", err)
+	}
+	ks := &keyState{}
+	if ok {
+		if err := json.Unmarshal(b, ks); err != nil {
+			return nil, fmt.Errorf("ratealarm.Detect: decoding state: %w", err)
+		}
+	}
+	if ks.Pending == nil {
+		ks.Pending = map[int64]int64{}
+	}
+	if ks.Judged == nil {
+		ks.Judged = map[int64]int64{}
+	}
+	if ks.Sent == nil {
+		ks.Sent = map[int64]Alert{}
+	}
+	return ks, nil
+}
+
+func (f *detectFn) save(sp state.Provider, ks *keyState) error {
+	b, err := json.Marshal(ks)
+	if err != nil {
+		return err
+	}
+	return f.St.Write(sp, b)
+}
+
+func (f *detectFn) ProcessElement(ctx context.Context, sp state.Provider, tp timers.Provider, key string, c WindowCount, emit func(Alert)) error {
+	start, size := c.WindowStart.UnixMilli(), c.WindowEnd.UnixMilli()-c.WindowStart.UnixMilli()
+	if size <= 0 {
+		return nil // not a window: nothing to judge (Count never makes one)
+	}
+	ks, err := f.load(sp)
+	if err != nil {
+		return err
+	}
+	ks.Size = size
+	if ks.Next != 0 && start < ks.Next { // a correction of a judged window
+		if n, ok := ks.Judged[start]; ok {
+			ks.Judged[start] = n + c.Count
+			if a, ok := ks.Sent[start]; ok {
+				a.Kind, a.Observed = string(Corrected), float64(n+c.Count)
+				ks.Sent[start] = a
+				emit(a)
+			}
+		}
+		return f.save(sp, ks)
+	}
+	if ks.Next == 0 || (ks.Timer == 0 && ks.Quiet >= f.MaxQuiet) {
+		// First count, or waking after a long silence that was already judged: skip the gap.
+		ks.Next, ks.Quiet = start, 0
+	}
+	ks.Pending[start] += c.Count
+	if ks.Timer == 0 {
+		ks.Timer = ks.Next + ks.Size
+		f.Tick.Set(tp, time.UnixMilli(ks.Timer))
+	}
+	return f.save(sp, ks)
+}
+
+func (f *detectFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, key string, timer timers.Context, emit func(Alert)) error {
+	ks, err := f.load(sp)
+	if err != nil {
+		return err
+	}
+	fire := ks.Timer
+	ks.Timer = 0
+	for ks.Size > 0 && ks.Next+ks.Size <= fire {
+		f.judge(key, ks, emit)
+	}
+	if len(ks.Pending) > 0 || ks.Quiet < f.MaxQuiet {
+		ks.Timer = ks.Next + ks.Size
+		f.Tick.Set(tp, time.UnixMilli(ks.Timer))
+	}
+	return f.save(sp, ks)
+}
+
+// judge runs the detector and the alarm state machine over window ks.Next.
+func (f *detectFn) judge(key string, ks *keyState, emit func(Alert)) {
+	start := ks.Next
+	n := ks.Pending[start]
+	delete(ks.Pending, start)
+	if n == 0 {
+		ks.Quiet++
+	} else {
+		ks.Quiet = 0
+	}
+	ts := time.UnixMilli(start).UTC()
+	det := f.det
+	if sd, ok := det.(Seasonal); ok && len(sd.Keys) > 0 {
+		det = sd.ForKey(key)
+	}
+	d := det.Observe(&ks.Det, ts, float64(n))
+	kind, sev := f.Policy.Step(&ks.Alarm, d)
+	ks.Judged[start] = n
+	if kind != None {
+		a := Alert{
+			Key: key, WindowStart: ts, WindowEnd: ts.Add(time.Duration(ks.Size) * time.Millisecond),
+			Observed: d.Observed, Expected: d.Expected, Score: d.Score,
+			Detector: det.Name(), Severity: sev, Kind: string(kind), ModelVersion: f.ModelVersion,
+		}
+		if kind != Resolved {
+			ks.Sent[start] = a
+		}
+		emit(a)
+	}
+	ks.Next += ks.Size
+	// Forget windows that can no longer be corrected.
+	horizon := ks.Next - f.Lateness - ks.Size
+	for _, m := range []map[int64]int64{ks.Judged} {
+		for w := range m {
+			if w < horizon {
+				delete(m, w)
+			}
+		}
+	}
+	for w := range ks.Sent {
+		if w < horizon {
+			delete(ks.Sent, w)
+		}
+	}
+}
