@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test bench bench-ingest bench-io lint testdata clean
+.PHONY: run test bench bench-ingest bench-io bench-alarms lint testdata clean
 
 run:
 	$(GO) run ./pipelines/ingest --sources=testdata/sources.yaml --output=out
@@ -25,6 +25,11 @@ bench-io:
 	$(GO) test -run='^$$' -bench=Relay -benchtime=1x -timeout=30m ./io/pubsub/
 	$(GO) test -run='^$$' -bench=WriteVsRaw -benchtime=3x -timeout=30m ./io/bigquery/
 	$(GO) test -run='^$$' -bench=Encode -benchmem ./io/bigquery/
+
+# Rate-alarm detectors over a generated fortnight with injected anomalies: recall and false
+# alarms per day, beside ZScore, RobustZScore and IQR as Beam Python defines them.
+bench-alarms:
+	$(GO) test -run='^$$' -bench=Detectors -benchtime=1x ./transforms/ratealarm/
 
 bench-ingest:
 	$(GO) run ./internal/benchingest -n 1000000
