@@ -1,0 +1,118 @@
+// Command logs is Beamline's access-log analytics job: Apache or nginx access logs → parsed
+// hits, dead letters, and per-day aggregates counted the way GoAccess counts them (requests,
+// unique visitors, bandwidth, status codes, top paths, top 404s, referrers, browsers, OS, hits
+// per hour) with a per-minute 5xx error-rate alarm, written as summary.json and one
+// self-contained report.html.
+//
+//	go run ./pipelines/logs --input=testdata/logs/logstalgia-example.log --output=out/logs
+//	go run ./pipelines/logs --input='gs://bucket/logs/*.gz' --output=gs://bucket/report --log_format=vhost_combined
+//
+// Outputs under --output: hits/part-*.jsonl, dead/part-*.jsonl, summary.json, report.html.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamline/beamline/io/files"
+	"github.com/beamline/beamline/io/pubsub"
+	"github.com/beamline/beamline/runners"
+	"github.com/beamline/beamline/transforms/clean"
+)
+
+var (
+	inputFlag       = flag.String("input", "", "access-log files: a path or glob, local or gs://, or pubsub://projects/P/subscriptions/S for a streaming job (required)")
+	outputFlag      = flag.String("output", "", "directory or gs:// prefix for hits/, dead/, summary.json and report.html (required)")
+	formatFlag      = flag.String("log_format", "combined", "combined, common, vhost_combined, nginx, or an Apache LogFormat / nginx log_format string")
+	topFlag         = flag.Int("top", 50, "length of the top lists (paths, 404s, static files, referrers)")
+	errorRateFlag   = flag.Float64("error_rate", 0.05, "a minute alarms when its share of 5xx responses is above this")
+	minRequestsFlag = flag.Int64("min_requests", 20, "a minute needs at least this many requests to alarm")
+	hitsFlag        = flag.Bool("hits", true, "write the parsed hits as hits/part-*.jsonl")
+	idleFlag        = flag.Duration("idle_stop", 0, "streaming: end the job once no message has arrived for this long (0: run until cancelled)")
+)
+
+func main() {
+	flag.Parse()
+	beam.Init()
+	if err := run(context.Background(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "logs:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, w io.Writer) error {
+	if err := runners.Check(); err != nil {
+		return err
+	}
+	o, err := optionsFromFlags()
+	if err != nil {
+		return err
+	}
+	p, s := beam.NewPipelineWithRoot()
+	if pubsub.IsAddress(o.Input) {
+		BuildStream(s, o, *idleFlag)
+	} else {
+		Build(s, o)
+	}
+	res, err := runners.Run(ctx, p)
+	if err != nil {
+		return err
+	}
+	if res == nil { // a Dataflow dry run
+		return nil
+	}
+	if pubsub.IsAddress(o.Input) {
+		fmt.Fprintf(w, "wrote one summary.json and report.html per minute under %s\n", join(o.Output, "windows"))
+		return nil
+	}
+	b, err := files.ReadAll(ctx, join(o.Output, "summary.json"))
+	if err != nil {
+		return err
+	}
+	var sum Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return fmt.Errorf("%s: %w", join(o.Output, "summary.json"), err)
+	}
+	fmt.Fprintf(w, "lines read %d = parsed %d + dead %d\n", sum.LinesRead, sum.Parsed, sum.Dead)
+	fmt.Fprintf(w, "requests %d, unique visitors %d, bytes %d, alarms %d\n", sum.Requests, sum.UniqueVisitors, sum.Bytes, len(sum.Alarms))
+	fmt.Fprintf(w, "wrote %s and %s\n", join(o.Output, "summary.json"), join(o.Output, "report.html"))
+	return nil
+}
+
+func optionsFromFlags() (Options, error) {
+	o := Options{Input: *inputFlag, Output: strings.TrimSuffix(*outputFlag, "/"), Format: *formatFlag,
+		Top: *topFlag, ErrorRate: *errorRateFlag, MinRequests: *minRequestsFlag, WriteHits: *hitsFlag}
+	return o, o.check()
+}
+
+// check validates o, naming the flag and the fix.
+func (o Options) check() error {
+	switch {
+	case o.Input == "":
+		return fmt.Errorf("--input is required: access-log files, e.g. --input=testdata/logs/logstalgia-example.log or --input='gs://bucket/logs/*.gz'")
+	case pubsub.IsAddress(o.Input):
+		if err := o.checkStream(); err != nil {
+			return err
+		}
+	case o.Output == "":
+		return fmt.Errorf("--output is required: a directory or gs:// prefix, e.g. --output=out/logs")
+	case strings.Contains(o.Output, "://") && !strings.HasPrefix(o.Output, "gs://"):
+		return fmt.Errorf("--output=%s: use a local directory or gs://bucket/prefix", o.Output)
+	case o.Top <= 0:
+		return fmt.Errorf("--top=%d must be positive (e.g. --top=50)", o.Top)
+	case o.ErrorRate < 0 || o.ErrorRate > 1:
+		return fmt.Errorf("--error_rate=%g must be a share between 0 and 1 (e.g. --error_rate=0.05 for 5%%)", o.ErrorRate)
+	case o.MinRequests < 1:
+		return fmt.Errorf("--min_requests=%d must be at least 1 (e.g. --min_requests=20)", o.MinRequests)
+	}
+	if _, err := clean.CompileLogFormat(o.Format); err != nil {
+		return fmt.Errorf("--log_format=%q: %v; use combined, common, vhost_combined, nginx or an Apache LogFormat string such as '%%h %%l %%u %%t \"%%r\" %%>s %%b'", o.Format, err)
+	}
+	return nil
+}
