@@ -1,12 +1,25 @@
-# Beamline. `make run` runs the ingest job on prism over testdata; `make test` runs every test.
+# Beamline. `make run` runs the ingest, logs and orders jobs on prism over local data; `make test` runs every test.
 GO      ?= go
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test bench bench-ingest bench-io bench-alarms lint testdata clean
+.PHONY: run run-ingest run-logs run-orders test bench bench-ingest bench-io bench-alarms bench-logs lint testdata clean
 
-run:
+# The main jobs on prism over local data: ingest of testdata, the access-log analytics over a
+# real Apache log (out/logs/report.html), and a replay of a generated day of orders with
+# injected spikes and drops, printing the alarms.
+run: run-ingest run-logs run-orders
+
+run-ingest:
 	$(GO) run ./pipelines/ingest --sources=testdata/sources.yaml --output=out
+
+run-logs:
+	$(GO) run ./pipelines/logs --input=testdata/logs/logstalgia-example.log --output=out/logs
+
+run-orders:
+	$(GO) run ./internal/ordergen/cmd/genorders --out=out/orders-day.jsonl --days=1
+	rm -rf out/orders
+	$(GO) run ./pipelines/orders --input=out/orders-day.jsonl --output=out/orders
 
 test:
 	$(GO) vet $(PKGS)
@@ -30,6 +43,11 @@ bench-io:
 # alarms per day, beside ZScore, RobustZScore and IQR as Beam Python defines them.
 bench-alarms:
 	$(GO) test -run='^$$' -bench=Detectors -benchtime=1x ./transforms/ratealarm/
+
+# The logs job on prism over ~1M lines (a real log repeated) against goaccess on the same
+# file, same run: both times, lines/s, the ratio and our peak RSS.
+bench-logs:
+	$(GO) run ./pipelines/logs/bench -lines 1000000
 
 bench-ingest:
 	$(GO) run ./internal/benchingest -n 1000000

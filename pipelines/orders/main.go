@@ -1,0 +1,216 @@
+// Command orders is Beamline's orders job: order events (JSON files replayed in event time,
+// or a Pub/Sub subscription) → tag → clean (amounts to minor units, UTC timestamps, event
+// time) → dedupe by order_id → order history (NDJSON files or a BigQuery table partitioned
+// by day), and the transaction rate alarm: orders per window and key (all, and each
+// --dimensions value) → detector → alerts (NDJSON or a Pub/Sub topic).
+//
+//	go run ./pipelines/orders --input=out/orders-day.jsonl --output=out/orders
+//	go run ./pipelines/orders --input=pubsub://projects/P/subscriptions/S --output=bq://P.shop.orders \
+//	    --alerts=pubsub://projects/P/topics/alerts --dead_letter=gs://b/dead
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/bigquery"
+	"github.com/beamline/beamline/io/files"
+	"github.com/beamline/beamline/io/pubsub"
+	"github.com/beamline/beamline/runners"
+	"github.com/beamline/beamline/transforms/ratealarm"
+	"github.com/beamline/beamline/transforms/record"
+)
+
+var (
+	inputFlag    = flag.String("input", "", "glob of order JSON lines (replayed in event time) or pubsub://projects/P/subscriptions/S (required)")
+	outputFlag   = flag.String("output", "", "directory or gs:// prefix for history/ and dead/, or bq://project.dataset.table for the order history (required)")
+	alertsFlag   = flag.String("alerts", "", "directory, gs:// prefix or pubsub://projects/P/topics/T for alerts (default <output>/alerts)")
+	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for failures (default <output>/dead; required with a bq:// output)")
+	windowFlag   = flag.Duration("window", time.Minute, "event-time window of the order counts")
+	detectorFlag = flag.String("detector", "ewma", "ewma, mad, threshold (with --min/--max) or seasonal (with --baseline)")
+	minFlag      = flag.Float64("min", 0, "threshold detector: alarm below this many orders per window")
+	maxFlag      = flag.Float64("max", 0, "threshold detector: alarm above this many orders per window")
+	baselineFlag = flag.String("baseline", "", "seasonal detector: JSON file of the hour-of-week baseline (ratealarm.Baseline)")
+	dimsFlag     = flag.String("dimensions", "", "comma-separated order fields counted as keys besides all, e.g. country (default: all only)")
+	idleFlag     = flag.Duration("idle_stop", 0, "streaming: end once no message has arrived for this long (0: run until cancelled)")
+	stagingFlag  = flag.String("staging", "", "batch with a bq:// output: where the load job's files are staged (default a temporary directory)")
+)
+
+func main() {
+	flag.Parse()
+	beam.Init()
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "orders:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	if err := runners.Check(); err != nil {
+		return err
+	}
+	o, err := optionsFromFlags()
+	if err != nil {
+		return err
+	}
+	p, s := beam.NewPipelineWithRoot()
+	Build(s, o)
+	res, err := runners.Run(ctx, p)
+	if err != nil || res == nil {
+		return err
+	}
+	var read, ok, dead, dups int64
+	for _, c := range res.Metrics().AllMetrics().Counters() {
+		k, isOurs := record.ParseCounterName(c.Key.Name)
+		if c.Key.Namespace != record.MetricNamespace || !isOurs || k.Source != Source.Name {
+			continue
+		}
+		switch {
+		case k.Stage == "tag" && k.Outcome == record.OutcomeRead:
+			read += c.Result()
+		case k.Outcome == record.OutcomeWritten:
+			ok += c.Result()
+		case k.Outcome == record.OutcomeDead:
+			dead += c.Result()
+		case k.Outcome == record.OutcomeDuplicate:
+			dups += c.Result()
+		}
+	}
+	fmt.Printf("orders: read %d = history %d + dead %d + duplicates %d (%v)\n", read, ok, dead, dups, read == ok+dead+dups)
+	if !pubsub.IsAddress(o.Alerts) {
+		if err := printAlerts(ctx, o.Alerts); err != nil {
+			return err
+		}
+	}
+	if read != ok+dead+dups {
+		return fmt.Errorf("read %d != history %d + dead %d + duplicates %d: orders were lost", read, ok, dead, dups)
+	}
+	return nil
+}
+
+// printAlerts prints the alarms written under dir, in time order.
+func printAlerts(ctx context.Context, dir string) error {
+	names, err := files.List(ctx, join(dir, "*.jsonl"))
+	if err != nil {
+		names = nil // no alert file: nothing was alarmed
+	}
+	var alerts []ratealarm.Alert
+	for _, n := range names {
+		b, err := files.ReadAll(ctx, n)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(strings.NewReader(string(b)))
+		for sc.Scan() {
+			var a ratealarm.Alert
+			if err := jsonx.Unmarshal(sc.Bytes(), &a); err != nil {
+				return fmt.Errorf("%s: %w", n, err)
+			}
+			alerts = append(alerts, a)
+		}
+	}
+	sort.Slice(alerts, func(i, j int) bool {
+		if !alerts[i].WindowStart.Equal(alerts[j].WindowStart) {
+			return alerts[i].WindowStart.Before(alerts[j].WindowStart)
+		}
+		return alerts[i].Key < alerts[j].Key
+	})
+	fmt.Printf("alarms (%d):\n", len(alerts))
+	for _, a := range alerts {
+		fmt.Printf("  %s  %-9s %-8s %-16s observed %5.0f expected %7.1f score %6.1f (%s)\n",
+			a.WindowStart.Format("2006-01-02 15:04"), a.Kind, a.Severity, a.Key, a.Observed, a.Expected, a.Score, a.Detector)
+	}
+	return nil
+}
+
+func optionsFromFlags() (Options, error) {
+	if *inputFlag == "" {
+		return Options{}, fmt.Errorf("--input is required: a glob of order JSON lines or pubsub://projects/P/subscriptions/S")
+	}
+	if pubsub.IsAddress(*inputFlag) {
+		if _, err := pubsub.ParseSubscription(*inputFlag); err != nil {
+			return Options{}, fmt.Errorf("--input: %w", err)
+		}
+	}
+	if *outputFlag == "" {
+		return Options{}, fmt.Errorf("--output is required: a directory, gs:// prefix or bq://project.dataset.table")
+	}
+	out := strings.TrimSuffix(*outputFlag, "/")
+	isTable := strings.HasPrefix(out, bigquery.Scheme)
+	if isTable {
+		if _, err := bigquery.ParseTable(out); err != nil {
+			return Options{}, fmt.Errorf("--output: %w", err)
+		}
+	}
+	dead, alerts := *deadFlag, *alertsFlag
+	if isTable && (dead == "" || alerts == "") {
+		return Options{}, fmt.Errorf("--dead_letter and --alerts are required with --output=%s (directories, gs:// prefixes, or a topic for --alerts)", out)
+	}
+	if dead == "" {
+		dead = join(out, "dead")
+	}
+	if alerts == "" {
+		alerts = join(out, "alerts")
+	}
+	if *windowFlag <= 0 {
+		return Options{}, fmt.Errorf("--window=%s must be positive (e.g. --window=1m)", *windowFlag)
+	}
+	spec, err := detectorSpec()
+	if err != nil {
+		return Options{}, err
+	}
+	var dims []string
+	for _, d := range strings.Split(*dimsFlag, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			dims = append(dims, d)
+		}
+	}
+	staging := *stagingFlag
+	if staging == "" {
+		staging = filepath.Join(os.TempDir(), "beamline-orders-staging-"+time.Now().UTC().Format("20060102T150405.000000000"))
+	}
+	return Options{Input: *inputFlag, Output: out, Alerts: strings.TrimSuffix(alerts, "/"), DeadLetter: strings.TrimSuffix(dead, "/"),
+		Window: *windowFlag, Detector: spec, Dimensions: dims, IdleStop: *idleFlag, Staging: staging}, nil
+}
+
+// detectorSpec turns --detector and its flags into a ratealarm.Spec, checked by Build.
+func detectorSpec() (ratealarm.Spec, error) {
+	var spec ratealarm.Spec
+	switch *detectorFlag {
+	case "ewma":
+		spec = ratealarm.Spec{Detector: "ewma", EWMA: &ratealarm.EWMA{Alpha: 0.05, Z: 4, WarmUp: 60, MinExpected: 2}}
+	case "mad":
+		spec = ratealarm.Spec{Detector: "mad", MAD: &ratealarm.MAD{Window: 60, K: 6, MinExpected: 2}}
+	case "threshold":
+		spec = ratealarm.Spec{Detector: "threshold", Threshold: &ratealarm.Threshold{Min: *minFlag, Max: *maxFlag}}
+	case "seasonal":
+		if *baselineFlag == "" {
+			return spec, fmt.Errorf("--detector=seasonal needs --baseline=FILE: the hour-of-week baseline as JSON (ratealarm.Baseline)")
+		}
+		b, err := os.ReadFile(*baselineFlag)
+		if err != nil {
+			return spec, fmt.Errorf("--baseline: %w", err)
+		}
+		var base ratealarm.Baseline
+		if err := jsonx.Unmarshal(b, &base); err != nil {
+			return spec, fmt.Errorf("--baseline=%s: not a baseline: %w", *baselineFlag, err)
+		}
+		spec = ratealarm.Spec{Detector: "seasonal", Seasonal: &ratealarm.Seasonal{Baseline: base, K: 5, Spans: []int{1, 5, 15}, MinStd: 1, MinExpected: 2}}
+	default:
+		return spec, fmt.Errorf("--detector=%s: use ewma, mad, threshold or seasonal", *detectorFlag)
+	}
+	if _, err := spec.Build(); err != nil {
+		return spec, fmt.Errorf("--detector=%s: %w (set --min/--max for threshold)", *detectorFlag, err)
+	}
+	return spec, nil
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window/trigger"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/bigquery"
+	"github.com/beamline/beamline/io/files"
+	"github.com/beamline/beamline/io/pubsub"
+	"github.com/beamline/beamline/transforms/clean"
+	"github.com/beamline/beamline/transforms/ratealarm"
+	"github.com/beamline/beamline/transforms/record"
+	"github.com/beamline/beamline/transforms/tag"
+)
+
+func init() {
+	register.DoFn2x2[context.Context, record.Record, []byte, error](&encodeRecordFn{})
+	register.Function1x2(encodeFailure)
+	register.Function1x2(encodeAlert)
+	register.Function1x1(alertMessage)
+	register.DoFn2x1[context.Context, record.Record, record.Record](&countFn{})
+}
+
+// Options of one orders run.
+type Options struct {
+	// Input is a glob (batch replay in event time) or pubsub://…/subscriptions/S (streaming).
+	Input string
+	// Output is a directory or gs:// prefix (history/, dead/), or bq://project.dataset.table
+	// for the order history.
+	Output string
+	// Alerts is a directory or gs:// prefix, or pubsub://projects/P/topics/T.
+	Alerts string
+	// DeadLetter is a directory or gs:// prefix.
+	DeadLetter string
+	Window     time.Duration
+	Detector   ratealarm.Spec
+	Dimensions []string
+	// IdleStop ends a streaming run once no message has arrived for it.
+	IdleStop time.Duration
+	// Staging is where a batch load job stages files for a bq:// output.
+	Staging string
+}
+
+// StageWrite counts orders written to the history.
+const StageWrite = "orders.Write"
+
+// Source is the orders source tag stamps.
+var Source = tag.Source{Name: "orders", Kind: "order", Format: "json", SchemaVersion: 1}
+
+// Spec is the clean.Spec of an order: amounts to minor units, timestamps to UTC, the event
+// time from created_at.
+func Spec() clean.Spec {
+	zero := 0.0
+	return clean.Spec{
+		Parse: &clean.ParseSpec{Format: "json"},
+		Rules: []clean.Rule{
+			{Field: "order_id", Required: true, Type: "string"},
+			{Field: "created_at", Required: true},
+			{Field: "currency", Required: true, Type: "string"},
+			{Field: "total", Required: true, Type: "number", Min: &zero},
+			{Field: "country", Required: true, Type: "string"},
+			{Field: "items", Required: true, Type: "array"},
+		},
+		Normalise: &clean.NormaliseSpec{
+			Trim: true, Upper: []string{"country"}, Emails: []string{"customer.email"},
+			Money: []clean.MoneyField{{Amount: "total", Currency: "currency"}},
+		},
+		EventTime: &clean.TimeField{Field: "created_at", Format: "auto"},
+	}
+}
+
+func streaming(o Options) bool { return pubsub.IsAddress(o.Input) }
+
+// Build adds the orders job to s: read → tag → clean → dedupe by order_id → order history,
+// and the rate alarm: counts per window and key (all, and each dimension) → detector →
+// alerts. Failures go to the dead letter.
+func Build(s beam.Scope, o Options) {
+	var recs beam.PCollection
+	var deads []beam.PCollection
+	if streaming(o) {
+		var ropts []pubsub.ReadOption
+		if o.IdleStop > 0 {
+			ropts = append(ropts, pubsub.StopWhenIdle(o.IdleStop))
+		}
+		raw, dups := pubsub.Read(s, o.Input, ropts...)
+		recs, deads = raw, append(deads, dups)
+	} else {
+		recs = files.Read(s, o.Input)
+	}
+	ok, dead := clean.Apply(s, tag.Records(s, Source, recs), Spec())
+	deads = append(deads, dead)
+	var dups beam.PCollection
+	if streaming(o) {
+		ok, dups = clean.DedupeStream(s, ok, "order_id", time.Hour)
+	} else {
+		ok, dups = clean.Dedupe(s, ok, "order_id")
+	}
+	deads = append(deads, dups)
+
+	// Order history.
+	switch {
+	case strings.HasPrefix(o.Output, bigquery.Scheme):
+		opts := []bigquery.WriteOption{bigquery.WithPartitioning("event_time"), bigquery.WithClustering("source")}
+		counted := beam.ParDo(s, &countFn{}, ok)
+		if streaming(o) {
+			deads = append(deads, bigquery.Write(s, o.Output, counted, opts...))
+		} else {
+			deads = append(deads, bigquery.Load(s, o.Output, counted, o.Staging, opts...))
+		}
+	case streaming(o):
+		files.WriteWindowed(s, join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, windowed(s, o.Window, ok)), files.Suffix(".jsonl"))
+	default:
+		files.WriteLines(s, join(o.Output, "history", "part"), ".jsonl", beam.ParDo(s, &encodeRecordFn{}, ok))
+	}
+
+	// Rate alarm.
+	counts := ratealarm.Count(s, ok, o.Window, ratealarm.Dimensions(o.Dimensions...))
+	alerts := ratealarm.Detect(s, counts, o.Detector, ratealarm.ModelVersion(o.Detector.Detector))
+	if pubsub.IsAddress(o.Alerts) {
+		deads = append(deads, pubsub.Write(s, o.Alerts, beam.ParDo(s, alertMessage, alerts)))
+	} else if streaming(o) {
+		files.WriteWindowed(s, join(o.Alerts, "dt={date}")+"/", beam.ParDo(s, encodeAlert, windowed(s, o.Window, alerts)), files.Suffix(".jsonl"))
+	} else {
+		files.WriteLines(s, join(o.Alerts, "part"), ".jsonl", beam.ParDo(s, encodeAlert, alerts))
+	}
+
+	all := beam.Flatten(s, deads...)
+	if streaming(o) {
+		files.WriteWindowed(s, join(o.DeadLetter, "dt={date}")+"/", beam.ParDo(s, encodeFailure, windowed(s, o.Window, all)), files.Suffix(".jsonl"))
+	} else {
+		files.WriteLines(s, join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, all))
+	}
+}
+
+func join(parts ...string) string {
+	out := parts[0]
+	for _, p := range parts[1:] {
+		if out != "" && !strings.HasSuffix(out, "/") {
+			out += "/"
+		}
+		out += p
+	}
+	return out
+}
+
+// encodeRecordFn writes an order of the history as one JSON line and counts it written.
+type encodeRecordFn struct{ ctr record.Counters }
+
+func (f *encodeRecordFn) ProcessElement(ctx context.Context, r record.Record) ([]byte, error) {
+	r.Payload = nil
+	b, err := r.AppendJSON(make([]byte, 0, 512))
+	if err != nil {
+		return nil, fmt.Errorf("encoding order %s: %w", r.ID, err)
+	}
+	f.ctr.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
+	return b, nil
+}
+
+func encodeFailure(f record.Failure) ([]byte, error) { return jsonx.Marshal(f) }
+
+func encodeAlert(a ratealarm.Alert) ([]byte, error) { return jsonx.Marshal(a) }
+
+func alertMessage(a ratealarm.Alert) pubsub.Message {
+	b, _ := jsonx.Marshal(a)
+	return pubsub.Message{Data: b, Attributes: map[string]string{"key": a.Key, "kind": a.Kind, "severity": a.Severity}}
+}
+
+// countFn counts orders handed to the BigQuery history sink.
+type countFn struct{ ctr record.Counters }
+
+func (f *countFn) ProcessElement(ctx context.Context, r record.Record) record.Record {
+	f.ctr.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
+	return r
+}
+
+// windowed puts streaming elements into fixed windows for the file sinks; a late element
+// within a day fires again and adds a pane file rather than being dropped.
+func windowed(s beam.Scope, size time.Duration, in beam.PCollection) beam.PCollection {
+	return beam.WindowInto(s, window.NewFixedWindows(size), in,
+		beam.Trigger(trigger.AfterEndOfWindow().LateFiring(trigger.Always())),
+		beam.AllowedLateness(24*time.Hour), beam.PanesDiscard())
+}
