@@ -21,7 +21,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestMain(m *testing.M) { ptest.Main(m) }
+func TestMain(m *testing.M) {
+	code := ptest.MainRet(m)
+	testenv.StopShared() // the Pub/Sub emulator of the streaming tests (java, its own process group)
+	os.Exit(code)
+}
 
 const sources = "../../testdata/sources.yaml"
 
