@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/bigquery"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -64,35 +66,45 @@ func LoadFiles(ctx context.Context, c *bigquery.Client, t Table, names []string,
 			gcs++
 		}
 	}
-	var src bigquery.LoadSource
-	switch gcs {
-	case len(names):
-		ref := bigquery.NewGCSReference(names...)
-		ref.SourceFormat = bigquery.JSON
-		src = ref
-	case 0:
-		var readers []io.Reader
-		for _, n := range names {
-			f, err := os.Open(n)
-			if err != nil {
-				return nil, fmt.Errorf("bigquery: opening staged file: %w", err)
-			}
-			defer f.Close()
-			readers = append(readers, f)
-		}
-		rs := bigquery.NewReaderSource(io.MultiReader(readers...))
-		rs.SourceFormat = bigquery.JSON
-		src = rs
-	default:
+	if gcs != 0 && gcs != len(names) {
 		return nil, ErrMixedStaging
 	}
-	l := c.DatasetInProject(t.Project, t.Dataset).Table(t.Table).LoaderFrom(src)
-	l.WriteDisposition = bigquery.WriteAppend
-	l.CreateDisposition = bigquery.CreateNever
-	l.MediaOptions = mediaOpts
-	job, err := l.Run(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("bigquery: starting the load job into %s: %w", t, err)
+	// One job id for every attempt: a retried insert of a job that was in fact created
+	// answers "already exists" instead of loading the rows twice.
+	jobID := "beamline_load_" + randomJobSuffix()
+	var job *bigquery.Job
+	for attempt := 1; ; attempt++ {
+		src, closeSrc, err := loadSource(names, gcs > 0)
+		if err != nil {
+			return nil, err
+		}
+		l := c.DatasetInProject(t.Project, t.Dataset).Table(t.Table).LoaderFrom(src)
+		l.WriteDisposition = bigquery.WriteAppend
+		l.CreateDisposition = bigquery.CreateNever
+		l.MediaOptions = mediaOpts
+		l.JobID = jobID
+		job, err = l.Run(ctx)
+		closeSrc()
+		if err == nil {
+			break
+		}
+		var ge *googleapi.Error
+		if errors.As(err, &ge) && ge.Code == http.StatusConflict {
+			// Created by an earlier attempt whose answer was lost: wait for that job.
+			if job, err = c.JobFromIDLocation(ctx, jobID, l.Location); err == nil {
+				break
+			}
+		}
+		// A 5xx (goccy/bigquery-emulator answers "database table is locked" so when
+		// concurrent jobs meet in its SQLite file) is worth another try.
+		if !(errors.As(err, &ge) && ge.Code >= 500) || attempt >= loadAttempts {
+			return nil, fmt.Errorf("bigquery: starting the load job into %s: %w", t, err)
+		}
+		select {
+		case <-time.After(time.Duration(attempt*attempt) * 200 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	st, err := job.Wait(ctx)
 	if err != nil {
@@ -106,6 +118,45 @@ func LoadFiles(ctx context.Context, c *bigquery.Client, t Table, names []string,
 		return st, &LoadError{Table: t, JobID: job.ID(), Errors: errs}
 	}
 	return st, nil
+}
+
+// loadAttempts bounds the tries to start one load job.
+const loadAttempts = 6
+
+// loadSource opens the staged files as one load source; the returned func closes them.
+func loadSource(names []string, gcs bool) (bigquery.LoadSource, func(), error) {
+	if gcs {
+		ref := bigquery.NewGCSReference(names...)
+		ref.SourceFormat = bigquery.JSON
+		return ref, func() {}, nil
+	}
+	var readers []io.Reader
+	var opened []*os.File
+	closeAll := func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}
+	for _, n := range names {
+		f, err := os.Open(n)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("bigquery: opening staged file: %w", err)
+		}
+		opened = append(opened, f)
+		readers = append(readers, f)
+	}
+	rs := bigquery.NewReaderSource(io.MultiReader(readers...))
+	rs.SourceFormat = bigquery.JSON
+	return rs, closeAll, nil
+}
+
+func randomJobSuffix() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // Load appends rows to table with one BigQuery load job: rows are staged as newline-delimited
