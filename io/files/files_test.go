@@ -177,3 +177,20 @@ func TestReadFileDecidesGzipByContent(t *testing.T) {
 		}
 	}
 }
+
+func TestJoin(t *testing.T) {
+	for _, tt := range []struct {
+		parts []string
+		want  string
+	}{
+		{[]string{"out", "clean", "part"}, "out/clean/part"},
+		{[]string{"out/", "dead"}, "out/dead"},
+		{[]string{"gs://lake/ingest", "summary.json"}, "gs://lake/ingest/summary.json"},
+		{[]string{"gs://lake/", "clean", "source={key}"}, "gs://lake/clean/source={key}"},
+		{[]string{"", "x"}, "x"},
+	} {
+		if got := files.Join(tt.parts...); got != tt.want {
+			t.Errorf("Join(%q) = %q, want %q", tt.parts, got, tt.want)
+		}
+	}
+}

@@ -77,6 +77,19 @@ func splitDir(p string) (dir, base string) {
 	return p[:i], p[i+1:]
 }
 
+// Join joins the parts of a local path or gs:// address with single slashes, keeping each
+// part as given (no cleaning, so "gs://b" stays a URL): Join("gs://b/out", "clean", "part").
+func Join(parts ...string) string {
+	out := parts[0]
+	for _, p := range parts[1:] {
+		if out != "" && !strings.HasSuffix(out, "/") {
+			out += "/"
+		}
+		out += p
+	}
+	return out
+}
+
 func join(dir, name string) string {
 	if strings.Contains(dir, "://") {
 		return strings.TrimSuffix(dir, "/") + "/" + name

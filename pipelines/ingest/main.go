@@ -59,7 +59,7 @@ func run(ctx context.Context) error {
 	if isTopic(work) || isTable(work) {
 		work = o.Staging
 	}
-	o.SpillDir = join(work, ".dedupe-spill-"+time.Now().UTC().Format("20060102T150405.000000000"))
+	o.SpillDir = files.Join(work, ".dedupe-spill-"+time.Now().UTC().Format("20060102T150405.000000000"))
 	defer files.RemoveAll(ctx, o.SpillDir)
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)

@@ -78,9 +78,9 @@ func (o Options) check() error {
 func (o Options) summaryPath() string {
 	switch {
 	case !isTopic(o.Output) && !isTable(o.Output):
-		return join(o.Output, "summary.json")
+		return files.Join(o.Output, "summary.json")
 	case o.DeadLetter != "" && !isTable(o.DeadLetter):
-		return join(o.DeadLetter, "summary.json")
+		return files.Join(o.DeadLetter, "summary.json")
 	}
 	return ""
 }
@@ -176,7 +176,7 @@ func writeClean(s beam.Scope, c SourceConfig, ok beam.PCollection, o Options) []
 		if c.Subscription != "" {
 			refused = bigquery.Write(s, o.Output, counted, bigquery.WithPartitioning("event_time"), bigquery.WithClustering("source"))
 		} else {
-			refused = bigquery.Load(s, o.Output, counted, join(o.Staging, c.Name), bigquery.WithPartitioning("event_time"), bigquery.WithClustering("source"))
+			refused = bigquery.Load(s, o.Output, counted, files.Join(o.Staging, c.Name), bigquery.WithPartitioning("event_time"), bigquery.WithClustering("source"))
 		}
 		return []beam.PCollection{beam.ParDo(s, &sinkRefusedFn{}, refused)}
 	case isTopic(o.Output):
@@ -184,11 +184,11 @@ func writeClean(s beam.Scope, c SourceConfig, ok beam.PCollection, o Options) []
 		return []beam.PCollection{pubsub.Write(s, o.Output, pubsub.Records(s, ok))}
 	case c.Subscription != "":
 		kv := beam.ParDo(s, &encodeRecordKVFn{}, lateWindows(s, o, ok))
-		files.WriteWindowed(s, join(o.Output, "clean", "source={key}", "dt={date}", "hour={hour}")+"/", kv, files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.Output, "clean", "source={key}", "dt={date}", "hour={hour}")+"/", kv, files.Suffix(".jsonl"))
 		return nil
 	default:
 		lines := beam.ParDo(s, &encodeRecordFn{}, ok)
-		files.WriteLines(s, join(o.Output, "clean", c.Name, "part"), ".jsonl", lines, files.MaxRecordsPerFile(o.ShardRecords))
+		files.WriteLines(s, files.Join(o.Output, "clean", c.Name, "part"), ".jsonl", lines, files.MaxRecordsPerFile(o.ShardRecords))
 		return nil
 	}
 }
@@ -198,7 +198,7 @@ func writeClean(s beam.Scope, c SourceConfig, ok beam.PCollection, o Options) []
 func writeDead(s beam.Scope, o Options, all beam.PCollection) {
 	dl := o.DeadLetter
 	if dl == "" {
-		dl = join(o.Output, "dead")
+		dl = files.Join(o.Output, "dead")
 	}
 	if isTable(dl) {
 		// A failure BigQuery refuses too has nowhere better to go than the job's log: fail
@@ -209,10 +209,10 @@ func writeDead(s beam.Scope, o Options, all beam.PCollection) {
 	}
 	if o.streaming() {
 		kv := beam.ParDo(s, encodeFailureKV, lateWindows(s, o, all))
-		files.WriteWindowed(s, join(dl, "source={key}", "dt={date}", "hour={hour}")+"/", kv, files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(dl, "source={key}", "dt={date}", "hour={hour}")+"/", kv, files.Suffix(".jsonl"))
 		return
 	}
-	files.WriteLines(s, join(dl, "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, all), files.MaxRecordsPerFile(o.ShardRecords))
+	files.WriteLines(s, files.Join(dl, "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, all), files.MaxRecordsPerFile(o.ShardRecords))
 }
 
 // lateWindows puts streaming elements into fixed windows of o.Window for the file sinks.
@@ -223,17 +223,6 @@ func lateWindows(s beam.Scope, o Options, in beam.PCollection) beam.PCollection 
 		beam.Trigger(trigger.AfterEndOfWindow().LateFiring(trigger.Always())),
 		beam.AllowedLateness(o.Lateness),
 		beam.PanesDiscard())
-}
-
-func join(parts ...string) string {
-	out := parts[0]
-	for _, p := range parts[1:] {
-		if len(out) > 0 && out[len(out)-1] != '/' {
-			out += "/"
-		}
-		out += p
-	}
-	return out
 }
 
 // encodeRecordFn writes a clean record as one JSON line: its metadata and parsed data,

@@ -68,20 +68,20 @@ func run(ctx context.Context, w io.Writer) error {
 		return nil
 	}
 	if pubsub.IsAddress(o.Input) {
-		fmt.Fprintf(w, "wrote one summary.json and report.html per minute under %s\n", join(o.Output, "windows"))
+		fmt.Fprintf(w, "wrote one summary.json and report.html per minute under %s\n", files.Join(o.Output, "windows"))
 		return nil
 	}
-	b, err := files.ReadAll(ctx, join(o.Output, "summary.json"))
+	b, err := files.ReadAll(ctx, files.Join(o.Output, "summary.json"))
 	if err != nil {
 		return err
 	}
 	var sum Summary
 	if err := json.Unmarshal(b, &sum); err != nil {
-		return fmt.Errorf("%s: %w", join(o.Output, "summary.json"), err)
+		return fmt.Errorf("%s: %w", files.Join(o.Output, "summary.json"), err)
 	}
 	fmt.Fprintf(w, "lines read %d = parsed %d + dead %d\n", sum.LinesRead, sum.Parsed, sum.Dead)
 	fmt.Fprintf(w, "requests %d, unique visitors %d, bytes %d, alarms %d\n", sum.Requests, sum.UniqueVisitors, sum.Bytes, len(sum.Alarms))
-	fmt.Fprintf(w, "wrote %s and %s\n", join(o.Output, "summary.json"), join(o.Output, "report.html"))
+	fmt.Fprintf(w, "wrote %s and %s\n", files.Join(o.Output, "summary.json"), files.Join(o.Output, "report.html"))
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -86,9 +85,9 @@ func Build(s beam.Scope, o Options) {
 	hits, dead := clean.ParseAccessLog(s, o.Format, recs)
 
 	if o.WriteHits {
-		files.WriteLines(s, join(o.Output, "hits", "part"), ".jsonl", beam.ParDo(s, &encodeHitFn{}, hits))
+		files.WriteLines(s, files.Join(o.Output, "hits", "part"), ".jsonl", beam.ParDo(s, &encodeHitFn{}, hits))
 	}
-	files.WriteLines(s, join(o.Output, "dead", "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, dead))
+	files.WriteLines(s, files.Join(o.Output, "dead", "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, dead))
 
 	ss := s.Scope("logs.Aggregate")
 	keys := beam.Flatten(ss,
@@ -214,19 +213,19 @@ func (f *writeOutputsFn) ProcessElement(ctx context.Context, s Summary) error {
 	if err != nil {
 		return err
 	}
-	if err := files.WriteFile(ctx, join(f.Output, "summary.json"), append(b, '\n')); err != nil {
+	if err := files.WriteFile(ctx, files.Join(f.Output, "summary.json"), append(b, '\n')); err != nil {
 		return err
 	}
 	html, err := Report(s, time.Now().UTC())
 	if err != nil {
 		return err
 	}
-	if err := files.WriteFile(ctx, join(f.Output, "report.html"), html); err != nil {
+	if err := files.WriteFile(ctx, files.Join(f.Output, "report.html"), html); err != nil {
 		return err
 	}
 	if !s.Balanced {
 		return fmt.Errorf("logs: lines read %d != parsed %d + dead %d: lines were lost (see %s)",
-			s.LinesRead, s.Parsed, s.Dead, join(f.Output, "summary.json"))
+			s.LinesRead, s.Parsed, s.Dead, files.Join(f.Output, "summary.json"))
 	}
 	return nil
 }
@@ -268,14 +267,3 @@ func (encodeHitFn) ProcessElement(h clean.Hit) ([]byte, error) {
 type encodeFailureFn struct{}
 
 func (encodeFailureFn) ProcessElement(f record.Failure) ([]byte, error) { return jsonx.Marshal(f) }
-
-func join(parts ...string) string {
-	out := parts[0]
-	for _, p := range parts[1:] {
-		if !strings.HasSuffix(out, "/") {
-			out += "/"
-		}
-		out += p
-	}
-	return out
-}

@@ -46,9 +46,9 @@ func BuildStream(s beam.Scope, o Options, idleStop time.Duration) {
 	hits, dead := clean.ParseAccessLog(s, o.Format, recs)
 
 	if o.WriteHits {
-		files.WriteWindowed(s, join(o.Output, "hits", "source={key}", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, hitKV, hits), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.Output, "hits", "source={key}", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, hitKV, hits), files.Suffix(".jsonl"))
 	}
-	files.WriteWindowed(s, join(o.Output, "dead", "source={key}", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, failureKV, dead), files.Suffix(".jsonl"))
+	files.WriteWindowed(s, files.Join(o.Output, "dead", "source={key}", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, failureKV, dead), files.Suffix(".jsonl"))
 
 	ss := s.Scope("logs.AggregateWindows")
 	keys := beam.Flatten(ss,
@@ -100,7 +100,7 @@ func (f *writeWindowFn) ProcessElement(ctx context.Context, w beam.Window, s Sum
 	if iw, ok := w.(window.IntervalWindow); ok {
 		name = iw.Start.ToTime().UTC().Format("2006-01-02T15-04Z")
 	}
-	return (&writeOutputsFn{Output: join(f.Output, "windows", name), Input: f.Input, Format: f.Format}).ProcessElement(ctx, s)
+	return (&writeOutputsFn{Output: files.Join(f.Output, "windows", name), Input: f.Input, Format: f.Format}).ProcessElement(ctx, s)
 }
 
 // checkStream refuses what the streaming job cannot do.

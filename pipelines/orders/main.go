@@ -100,7 +100,7 @@ func run(ctx context.Context) error {
 
 // printAlerts prints the alarms written under dir, in time order.
 func printAlerts(ctx context.Context, dir string) error {
-	names, err := files.List(ctx, join(dir, "*.jsonl"))
+	names, err := files.List(ctx, files.Join(dir, "*.jsonl"))
 	if err != nil {
 		names = nil // no alert file: nothing was alarmed
 	}
@@ -157,10 +157,10 @@ func optionsFromFlags() (Options, error) {
 		return Options{}, fmt.Errorf("--dead_letter and --alerts are required with --output=%s (directories, gs:// prefixes, or a topic for --alerts)", out)
 	}
 	if dead == "" {
-		dead = join(out, "dead")
+		dead = files.Join(out, "dead")
 	}
 	if alerts == "" {
-		alerts = join(out, "alerts")
+		alerts = files.Join(out, "alerts")
 	}
 	if *windowFlag <= 0 {
 		return Options{}, fmt.Errorf("--window=%s must be positive (e.g. --window=1m)", *windowFlag)

@@ -116,9 +116,9 @@ func Build(s beam.Scope, o Options) {
 			deads = append(deads, bigquery.Load(s, o.Output, counted, o.Staging, opts...))
 		}
 	case streaming(o):
-		files.WriteWindowed(s, join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, windowed(s, o.Window, ok)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, windowed(s, o.Window, ok)), files.Suffix(".jsonl"))
 	default:
-		files.WriteLines(s, join(o.Output, "history", "part"), ".jsonl", beam.ParDo(s, &encodeRecordFn{}, ok))
+		files.WriteLines(s, files.Join(o.Output, "history", "part"), ".jsonl", beam.ParDo(s, &encodeRecordFn{}, ok))
 	}
 
 	// Rate alarm.
@@ -127,28 +127,17 @@ func Build(s beam.Scope, o Options) {
 	if pubsub.IsAddress(o.Alerts) {
 		deads = append(deads, pubsub.Write(s, o.Alerts, beam.ParDo(s, alertMessage, alerts)))
 	} else if streaming(o) {
-		files.WriteWindowed(s, join(o.Alerts, "dt={date}")+"/", beam.ParDo(s, encodeAlert, windowed(s, o.Window, alerts)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.Alerts, "dt={date}")+"/", beam.ParDo(s, encodeAlert, windowed(s, o.Window, alerts)), files.Suffix(".jsonl"))
 	} else {
-		files.WriteLines(s, join(o.Alerts, "part"), ".jsonl", beam.ParDo(s, encodeAlert, alerts))
+		files.WriteLines(s, files.Join(o.Alerts, "part"), ".jsonl", beam.ParDo(s, encodeAlert, alerts))
 	}
 
 	all := beam.Flatten(s, deads...)
 	if streaming(o) {
-		files.WriteWindowed(s, join(o.DeadLetter, "dt={date}")+"/", beam.ParDo(s, encodeFailure, windowed(s, o.Window, all)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.DeadLetter, "dt={date}")+"/", beam.ParDo(s, encodeFailure, windowed(s, o.Window, all)), files.Suffix(".jsonl"))
 	} else {
-		files.WriteLines(s, join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, all))
+		files.WriteLines(s, files.Join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, all))
 	}
-}
-
-func join(parts ...string) string {
-	out := parts[0]
-	for _, p := range parts[1:] {
-		if out != "" && !strings.HasSuffix(out, "/") {
-			out += "/"
-		}
-		out += p
-	}
-	return out
 }
 
 // encodeRecordFn writes an order of the history as one JSON line and counts it written.
