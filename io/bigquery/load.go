@@ -89,8 +89,10 @@ func LoadFiles(ctx context.Context, c *bigquery.Client, t Table, names []string,
 			break
 		}
 		var ge *googleapi.Error
-		if errors.As(err, &ge) && ge.Code == http.StatusConflict {
-			// Created by an earlier attempt whose answer was lost: wait for that job.
+		if errors.As(err, &ge) && (ge.Code == http.StatusConflict || strings.Contains(ge.Message, "is already created")) {
+			// Created by an earlier attempt whose answer was lost or was an error: wait for
+			// that job. BigQuery says so with 409; goccy/bigquery-emulator with a 500 "job …
+			// is already created" (its lock error can come after the job was recorded).
 			if job, err = c.JobFromIDLocation(ctx, jobID, l.Location); err == nil {
 				break
 			}
