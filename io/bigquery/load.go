@@ -89,10 +89,8 @@ func LoadFiles(ctx context.Context, c *bigquery.Client, t Table, names []string,
 			break
 		}
 		var ge *googleapi.Error
-		if errors.As(err, &ge) && (ge.Code == http.StatusConflict || strings.Contains(ge.Message, "is already created")) {
-			// Created by an earlier attempt whose answer was lost or was an error: wait for
-			// that job. BigQuery says so with 409; goccy/bigquery-emulator with a 500 "job …
-			// is already created" (its lock error can come after the job was recorded).
+		if errors.As(err, &ge) && ge.Code == http.StatusConflict {
+			// Created by an earlier attempt whose answer was lost: wait for that job.
 			if job, err = c.JobFromIDLocation(ctx, jobID, l.Location); err == nil {
 				break
 			}
@@ -240,6 +238,11 @@ func (f *loadFn) ProcessElement(ctx context.Context, _ int, staged func(*string)
 	var media []googleapi.MediaOption
 	if f.Conn.Emulator {
 		media = append(media, googleapi.ChunkSize(0))
+		// Load jobs meeting in the emulator's one SQLite file fail with "table is locked",
+		// and one can be recorded without its rows loaded: run them one at a time, as the
+		// appends are (see emulatorMu).
+		emulatorMu.Lock()
+		defer emulatorMu.Unlock()
 	}
 	if _, err := LoadFiles(ctx, c, f.Table, names, media...); err != nil {
 		return err
