@@ -23,10 +23,10 @@ import (
 
 func init() {
 	register.DoFn4x0[context.Context, record.Record, func(string, record.Record), func(record.Failure)](&dedupeKeyFn{})
-	register.DoFn6x1[context.Context, beam.EventTime, record.Record, func([]byte), func(int, []position), func(record.Failure), error](&positionFn{})
+	register.DoFn6x1[context.Context, beam.EventTime, record.Record, func(beam.EventTime, []byte), func(int, []position), func(record.Failure), error](&positionFn{})
 	register.DoFn3x0[int, func(*[]position) bool, func(string)](&losersFn{})
 	register.DoFn6x1[context.Context, beam.Window, []byte, func(*string) bool, func(beam.EventTime, record.Record), func(record.Failure), error](&filterFn{})
-	register.Emitter1[[]byte]()
+	register.Emitter2[beam.EventTime, []byte]()
 	register.Emitter2[int, []position]()
 	register.Emitter1[string]()
 	register.Iter1[[]position]()
@@ -161,8 +161,9 @@ type positionFn struct {
 	SpillDir string `json:"spill_dir"`
 	buf      [dedupeShards][]position
 	n        int
-	recs     []byte // the records batch being filled
-	nrecs    int
+	recs     []byte         // the records batch being filled
+	nrecs    int            // records in it
+	minTS    beam.EventTime // the earliest of their timestamps
 	rnd      *rand.ChaCha8
 	step
 }
@@ -185,7 +186,7 @@ func (f *positionFn) identity(r *record.Record) string {
 	return "\x01" + string(b[:])
 }
 
-func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r record.Record, recs func([]byte), batches func(int, []position), dead func(record.Failure)) error {
+func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r record.Record, recs func(beam.EventTime, []byte), batches func(int, []position), dead func(record.Failure)) error {
 	k, err := DedupeKey(&r, f.path)
 	if err != nil {
 		f.fail(ctx, StageDedupe, &r, err, dead)
@@ -203,7 +204,9 @@ func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r re
 	}
 	if len(f.recs) == 0 {
 		f.recs = append(f.recs, batchInline)
+		f.minTS = ts
 	}
+	f.minTS = min(f.minTS, ts)
 	f.recs = binary.AppendVarint(f.recs, int64(ts))
 	f.recs = binary.AppendUvarint(f.recs, uint64(len(id)))
 	f.recs = append(f.recs, id...)
@@ -220,15 +223,18 @@ func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r re
 }
 
 // flushRecords emits the batch being filled, or with a spill directory writes it to a file
-// there and emits the file's name.
-func (f *positionFn) flushRecords(ctx context.Context, recs func([]byte)) error {
+// there and emits the file's name. The batch carries the earliest timestamp of its records:
+// filterFn gives each record its own timestamp back, and an output may be later than its
+// input but never earlier, or the watermark downstream would pass records still in a batch
+// and event-time windows would fire without them.
+func (f *positionFn) flushRecords(ctx context.Context, recs func(beam.EventTime, []byte)) error {
 	if f.nrecs == 0 {
 		return nil
 	}
 	batch := f.recs
 	f.recs, f.nrecs = nil, 0
 	if f.SpillDir == "" {
-		recs(batch)
+		recs(f.minTS, batch)
 		return nil
 	}
 	var id [16]byte
@@ -237,7 +243,7 @@ func (f *positionFn) flushRecords(ctx context.Context, recs func([]byte)) error 
 	if err := files.WriteFile(ctx, name, batch[1:]); err != nil {
 		return fmt.Errorf("clean.Dedupe: spilling: %w", err)
 	}
-	recs(append([]byte{batchSpill}, name...))
+	recs(f.minTS, append([]byte{batchSpill}, name...))
 	return nil
 }
 
@@ -262,7 +268,7 @@ func (f *positionFn) flush(batches func(int, []position)) {
 	f.n = 0
 }
 
-func (f *positionFn) FinishBundle(ctx context.Context, recs func([]byte), batches func(int, []position), _ func(record.Failure)) error {
+func (f *positionFn) FinishBundle(ctx context.Context, recs func(beam.EventTime, []byte), batches func(int, []position), _ func(record.Failure)) error {
 	f.flush(batches)
 	return f.flushRecords(ctx, recs)
 }
