@@ -19,16 +19,16 @@ func HeldOut(id string, percent int) bool {
 // Report is the evaluation of a model on held-out documents. A document's predicted label,
 // for the per-label figures and the confusions, is its top-1.
 type Report struct {
-	Model     string         `json:"model"`
-	Docs      int            `json:"docs"`
-	Labels    int            `json:"labels"`
-	PAt1      float64        `json:"precision_at_1"`
+	Model     string          `json:"model"`
+	Docs      int             `json:"docs"`
+	Labels    int             `json:"labels"`
+	PAt1      float64         `json:"precision_at_1"`
 	RecallAt  map[int]float64 `json:"recall_at"` // k → mean share of a document's labels in its top k
 	HitAt     map[int]float64 `json:"hit_at"`    // k → share of documents with a label of theirs in the top k
-	PerLabel  []LabelScore   `json:"per_label"`
-	Macro     PRF            `json:"macro"`
-	Micro     PRF            `json:"micro"`
-	Confusion []Confusion    `json:"most_confused"`
+	PerLabel  []LabelScore    `json:"per_label"`
+	Macro     PRF             `json:"macro"`
+	Micro     PRF             `json:"micro"`
+	Confusion []Confusion     `json:"most_confused"`
 }
 
 // PRF is precision, recall and F1.
