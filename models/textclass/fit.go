@@ -1,0 +1,397 @@
+package textclass
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/beamline/beamline/io/modelstore"
+	"github.com/beamline/beamline/transforms/features/text"
+)
+
+// Doc is a labelled document: the NDJSON line the training job reads,
+// {"id":"…","text":"…","labels":["…",…]}.
+type Doc struct {
+	ID     string   `json:"id"`
+	Text   string   `json:"text"`
+	Labels []string `json:"labels"`
+}
+
+// Algorithms Fit knows.
+const (
+	AlgoNB         = "nb"     // multinomial Naive Bayes on term counts
+	AlgoComplement = "cnb"    // complement Naive Bayes on term counts
+	AlgoLinear     = "linear" // softmax regression on TF-IDF, one worker
+)
+
+// Config is what a training run is asked for.
+type Config struct {
+	Algorithm string        `json:"algorithm"`        // AlgoNB, AlgoComplement or AlgoLinear
+	Features  text.Spec     `json:"features"`         // tokenizer and vocabulary pruning
+	Select    int           `json:"select,omitempty"` // keep the N features of best chi²; 0 keeps all
+	Alpha     float64       `json:"alpha,omitempty"`  // NB smoothing; 0 means 1
+	Linear    LinearOptions `json:"linear,omitempty"`
+}
+
+// Validate names the field at fault and the fix.
+func (c Config) Validate() error {
+	switch c.Algorithm {
+	case AlgoNB, AlgoComplement, AlgoLinear:
+	default:
+		return fmt.Errorf("textclass: algorithm %q is not one of nb, cnb, linear", c.Algorithm)
+	}
+	if c.Select < 0 || c.Alpha < 0 {
+		return fmt.Errorf("textclass: select %d and alpha %g must not be negative", c.Select, c.Alpha)
+	}
+	if c.Features.HashBits > 0 && c.Select > 0 {
+		return fmt.Errorf("textclass: feature selection (select=%d) needs a vocabulary; set hash_bits to 0", c.Select)
+	}
+	if c.Features.HashBits > 0 {
+		return fmt.Errorf("textclass: training with hashed features is not supported; set hash_bits to 0 (a vocabulary)")
+	}
+	return c.Features.Validate()
+}
+
+// input is the kind of vector a model reads.
+func (c Config) input() string {
+	if c.Algorithm == AlgoLinear {
+		return InputTFIDF
+	}
+	return InputCounts
+}
+
+// Vector kinds a model reads.
+const (
+	InputCounts = "counts"
+	InputTFIDF  = "tfidf"
+)
+
+// TermStats are one label's Naive Bayes statistics keyed by term, before a vocabulary exists:
+// so they can be summed by CombinePerKey in the same pass that counts document frequencies.
+type TermStats struct {
+	Label  string    `json:"label"`
+	Docs   float64   `json:"docs"`
+	Terms  []string  `json:"terms"`
+	Counts []float64 `json:"counts"`
+}
+
+// Inputs is what Fit needs, gathered from the training data.
+type Inputs struct {
+	DF     map[string]int // term → training documents containing it
+	Docs   int            // training documents
+	Labels []TermStats    // per label
+	Train  []Doc          // the training documents themselves: AlgoLinear only
+}
+
+// Classifier is a trained model with the features it reads: what apply loads and what a
+// published version holds.
+type Classifier struct {
+	Model   *Model
+	Spec    text.Spec
+	Vocab   *text.Vocabulary
+	Input   string // InputCounts or InputTFIDF
+	Name    string // the model's name in the store, when loaded from one
+	Version string // its version, when loaded from one
+	vec     *text.Vectorizer
+}
+
+// NewClassifier checks the parts fit together and builds the vectorizer.
+func NewClassifier(m *Model, spec text.Spec, vocab *text.Vocabulary, input string) (*Classifier, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if input != InputCounts && input != InputTFIDF {
+		return nil, fmt.Errorf("textclass: input %q is not counts or tfidf", input)
+	}
+	vec, err := text.NewVectorizer(spec, vocab)
+	if err != nil {
+		return nil, err
+	}
+	if vec.Dim() != m.Dim {
+		return nil, fmt.Errorf("textclass: the features have %d dimensions, the model %d", vec.Dim(), m.Dim)
+	}
+	return &Classifier{Model: m, Spec: spec, Vocab: vocab, Input: input, vec: vec}, nil
+}
+
+// Vector turns a document into the vector the model reads.
+func (c *Classifier) Vector(doc string) text.Vector {
+	if c.Input == InputTFIDF {
+		return c.vec.TFIDF(doc)
+	}
+	return c.vec.Counts(doc)
+}
+
+// TopK is the k most likely labels of doc, best first. A document none of whose terms the
+// model knows gets nil: the caller sends it to the dead letter rather than guess the prior.
+func (c *Classifier) TopK(doc string, k int, scratch *[]float32) []Scored {
+	x := c.Vector(doc)
+	if x.Len() == 0 {
+		return nil
+	}
+	return c.Model.TopKInto(x, k, scratch)
+}
+
+// Examples turns documents into examples for the classifier's model; labels the model does
+// not know are dropped from a document (a label new since training cannot be scored).
+func (c *Classifier) Examples(docs []Doc) []Example {
+	idx := make(map[string]int32, len(c.Model.Labels))
+	for i, l := range c.Model.Labels {
+		idx[l] = int32(i)
+	}
+	out := make([]Example, 0, len(docs))
+	for _, d := range docs {
+		e := Example{ID: d.ID, X: c.Vector(d.Text)}
+		for _, l := range d.Labels {
+			if i, ok := idx[l]; ok {
+				e.Labels = append(e.Labels, i)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// Fit builds the classifier cfg asks for from in: the vocabulary from the document
+// frequencies, then chi² selection over the Naive Bayes statistics, then the model.
+func Fit(in Inputs, cfg Config) (*Classifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if in.Docs == 0 || len(in.Labels) == 0 {
+		return nil, fmt.Errorf("textclass.Fit: no training documents with labels")
+	}
+	vocab := text.BuildVocabulary(in.DF, in.Docs, cfg.Features)
+	if vocab.Len() == 0 {
+		return nil, fmt.Errorf("textclass.Fit: the vocabulary is empty after pruning (min_df %d, max_df %g); lower min_df",
+			cfg.Features.MinDF, cfg.Features.MaxDF)
+	}
+	sort.Slice(in.Labels, func(i, j int) bool { return in.Labels[i].Label < in.Labels[j].Label })
+	stats := indexStats(in.Labels, vocab)
+	if cfg.Select > 0 && cfg.Select < vocab.Len() {
+		keep := text.SelectTop(Chi2(stats, vocab.Len()), cfg.Select)
+		vocab = vocab.Keep(keep)
+		stats = indexStats(in.Labels, vocab)
+	}
+	labels := make([]string, len(stats))
+	for i, s := range stats {
+		labels[i] = s.Label
+	}
+	var m *Model
+	var err error
+	switch cfg.Algorithm {
+	case AlgoNB, AlgoComplement:
+		m, err = NaiveBayes(stats, vocab.Len(), NBOptions{Complement: cfg.Algorithm == AlgoComplement, Alpha: cfg.Alpha})
+	case AlgoLinear:
+		// Build the classifier around an empty model first for its vectorizer.
+		shell := &Model{Kind: KindLinear, Labels: labels, Dim: vocab.Len(), W: make([]float32, vocab.Len()*len(labels)), Bias: make([]float32, len(labels))}
+		c, err := NewClassifier(shell, cfg.Features, vocab, InputTFIDF)
+		if err != nil {
+			return nil, err
+		}
+		// The documents come in whatever order the runner gives; sorted by id, the same
+		// data and seed give the same model on every runner.
+		docs := append([]Doc(nil), in.Train...)
+		sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
+		m, err = TrainLinear(c.Examples(docs), vocab.Len(), labels, cfg.Linear)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewClassifier(m, cfg.Features, vocab, cfg.input())
+}
+
+// indexStats maps term-keyed statistics onto the vocabulary's indices, dropping other terms.
+func indexStats(ts []TermStats, vocab *text.Vocabulary) []LabelStats {
+	out := make([]LabelStats, len(ts))
+	for i, t := range ts {
+		s := LabelStats{Label: t.Label, Docs: t.Docs}
+		type iv struct {
+			i int32
+			v float64
+		}
+		var kept []iv
+		for k, term := range t.Terms {
+			if j, ok := vocab.Index(term); ok {
+				kept = append(kept, iv{j, t.Counts[k]})
+			}
+		}
+		sort.Slice(kept, func(a, b int) bool { return kept[a].i < kept[b].i })
+		for _, e := range kept {
+			s.Idx, s.Val = append(s.Idx, e.i), append(s.Val, e.v)
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// Chi2 scores each of dim features by scikit-learn's chi² statistic computed from the Naive
+// Bayes statistics: observed = a label's summed counts of the feature, expected = the
+// label's share of documents × the feature's total, summed over labels. For single-label data
+// this is exactly chi2(X, y) on the count matrix; with several labels per document a feature's
+// total counts such a document once per label.
+func Chi2(stats []LabelStats, dim int) []float64 {
+	total := make([]float64, dim)
+	docs := 0.0
+	for _, s := range stats {
+		docs += s.Docs
+		for i, j := range s.Idx {
+			total[j] += s.Val[i]
+		}
+	}
+	score := make([]float64, dim)
+	if docs == 0 {
+		return score
+	}
+	for _, s := range stats {
+		p := s.Docs / docs
+		// Features the label never shows contribute (0 − E)²/E = E.
+		for j := range score {
+			score[j] += p * total[j]
+		}
+		for i, j := range s.Idx {
+			e := p * total[j]
+			if e > 0 {
+				d := s.Val[i] - e
+				score[j] += d*d/e - e
+			}
+		}
+	}
+	for j := range score {
+		if math.IsNaN(score[j]) {
+			score[j] = 0
+		}
+	}
+	return score
+}
+
+// Files of a published textclass version.
+const (
+	FileModel      = "model.bin"
+	FileVocabulary = "vocabulary.json"
+	FileReport     = "report.json"
+	FileReportHTML = "report.html"
+)
+
+// features is the manifest's feature description.
+type features struct {
+	Spec  text.Spec `json:"spec"`
+	Input string    `json:"input"`
+	Dim   int       `json:"dim"`
+}
+
+// Artifact lays the classifier and its evaluation out for modelstore.Publish.
+func (c *Classifier) Artifact(name string, cfg Config, r Report, data modelstore.TrainingData) (modelstore.Manifest, map[string][]byte, error) {
+	bin, err := c.Model.MarshalBinary()
+	if err != nil {
+		return modelstore.Manifest{}, nil, err
+	}
+	vocab, err := json.Marshal(c.Vocab)
+	if err != nil {
+		return modelstore.Manifest{}, nil, err
+	}
+	rj, err := r.JSON()
+	if err != nil {
+		return modelstore.Manifest{}, nil, err
+	}
+	rh, err := r.HTML(fmt.Sprintf("%s — %s", name, c.Model.Kind))
+	if err != nil {
+		return modelstore.Manifest{}, nil, err
+	}
+	feat, _ := json.Marshal(features{Spec: c.Spec, Input: c.Input, Dim: c.Model.Dim})
+	params, _ := json.Marshal(cfg)
+	m := modelstore.Manifest{
+		Name: name, Kind: c.Model.Kind, Labels: c.Model.Labels, Features: feat, Params: params, Data: data,
+		Metrics: map[string]float64{
+			"precision_at_1": r.PAt1, "recall_at_5": r.RecallAt[5], "hit_at_1": r.HitAt[1], "hit_at_3": r.HitAt[3],
+			"hit_at_5": r.HitAt[5], "macro_f1": r.Macro.F1, "micro_f1": r.Micro.F1, "eval_docs": float64(r.Docs),
+		},
+	}
+	return m, map[string][]byte{FileModel: bin, FileVocabulary: vocab, FileReport: rj, FileReportHTML: rh}, nil
+}
+
+// Kinds is every model kind this package reads.
+var Kinds = []string{KindMultinomialNB, KindComplementNB, KindLinear}
+
+// FromArtifact rebuilds the classifier of a published version; an artifact of another kind,
+// or whose parts disagree, is refused.
+func FromArtifact(a *modelstore.Artifact) (*Classifier, error) {
+	known := false
+	for _, k := range Kinds {
+		known = known || a.Manifest.Kind == k
+	}
+	if !known {
+		return nil, fmt.Errorf("%w: kind %q is not a textclass model", modelstore.ErrIncompatible, a.Manifest.Kind)
+	}
+	var f features
+	if err := json.Unmarshal(a.Manifest.Features, &f); err != nil {
+		return nil, fmt.Errorf("%w: features: %v", modelstore.ErrCorrupt, err)
+	}
+	var m Model
+	if err := m.UnmarshalBinary(a.Files[FileModel]); err != nil {
+		return nil, err
+	}
+	var vocab text.Vocabulary
+	if err := json.Unmarshal(a.Files[FileVocabulary], &vocab); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", modelstore.ErrCorrupt, FileVocabulary, err)
+	}
+	c, err := NewClassifier(&m, f.Spec, &vocab, f.Input)
+	if err != nil {
+		return nil, err
+	}
+	c.Name, c.Version = a.Manifest.Name, a.Manifest.Version
+	return c, nil
+}
+
+// InputsOf gathers Fit's inputs from documents in memory: the single-machine twin of what
+// Train computes with Beam (the bench and tests use it).
+func InputsOf(docs []Doc, spec text.Spec, keepDocs bool) (Inputs, error) {
+	tok, err := text.NewTokenizer(spec)
+	if err != nil {
+		return Inputs{}, err
+	}
+	in := Inputs{DF: map[string]int{}, Docs: len(docs)}
+	acc := map[string]map[string]float64{}
+	docsOf := map[string]float64{}
+	var buf []string
+	seen := map[string]bool{}
+	for _, d := range docs {
+		buf = tok.Terms(d.Text, buf[:0])
+		clear(seen)
+		for _, t := range buf {
+			if !seen[t] {
+				seen[t] = true
+				in.DF[t]++
+			}
+		}
+		for _, l := range d.Labels {
+			m := acc[l]
+			if m == nil {
+				m = map[string]float64{}
+				acc[l] = m
+			}
+			docsOf[l]++
+			for _, t := range buf {
+				m[t]++
+			}
+		}
+	}
+	for l, m := range acc {
+		ts := TermStats{Label: l, Docs: docsOf[l], Terms: make([]string, 0, len(m))}
+		for t := range m {
+			ts.Terms = append(ts.Terms, t)
+		}
+		sort.Strings(ts.Terms)
+		for _, t := range ts.Terms {
+			ts.Counts = append(ts.Counts, m[t])
+		}
+		in.Labels = append(in.Labels, ts)
+	}
+	if keepDocs {
+		in.Train = docs
+	}
+	return in, nil
+}
