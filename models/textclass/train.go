@@ -10,10 +10,12 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 
+	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/features/text"
 )
 
 func init() {
+	clean.RegisterSchema[Doc]()
 	register.DoFn3x0[Doc, func(Doc), func(Doc)](&splitFn{})
 	register.DoFn2x1[Doc, func(string, termCounts), error](&labelTermsFn{})
 	register.Combiner3[*termAcc, termCounts, TermStats](&termStatsFn{})

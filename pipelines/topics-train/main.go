@@ -1,0 +1,209 @@
+// Command topics-train is Beamline's daily topic-model training job: labelled documents
+// (NDJSON {"id","text","labels"} files, local or gs://) → tag → decode and validate →
+// stable-hash split (held-out share by id) → textclass.Train (document frequencies and
+// per-label term counts by CombinePerKey, then the model) → a new version in the model store
+// (model, vocabulary, report.json, report.html; LATEST moves last). Lines that do not decode,
+// have no text or no label go to the dead letter.
+//
+//	go run ./pipelines/topics-train --input='corpus/*.jsonl' --model_dir=out/models
+//	go run ./pipelines/topics-train --input='gs://b/labelled/2026-11-21/*' --model_dir=gs://b/models \
+//	    --runner=dataflow --project=P --region=europe-west1 --staging_location=gs://b/staging
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/files"
+	"github.com/beamline/beamline/io/modelstore"
+	"github.com/beamline/beamline/models/textclass"
+	"github.com/beamline/beamline/runners"
+	"github.com/beamline/beamline/transforms/clean"
+	"github.com/beamline/beamline/transforms/features/text"
+	"github.com/beamline/beamline/transforms/record"
+	"github.com/beamline/beamline/transforms/tag"
+)
+
+var (
+	inputFlag    = flag.String("input", "", "glob of labelled NDJSON documents {\"id\",\"text\",\"labels\"} (required)")
+	modelDirFlag = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
+	nameFlag     = flag.String("name", "topics", "model name in the store")
+	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
+	algoFlag     = flag.String("algorithm", textclass.AlgoComplement, "nb (multinomial Naive Bayes), cnb (complement NB) or linear (softmax regression, one worker)")
+	heldOutFlag  = flag.Int("held_out", 20, "percent of documents (by stable hash of the id) kept out of training for the report")
+	ngramsFlag   = flag.Int("ngrams", 1, "word n-grams 1..N")
+	stopFlag     = flag.String("stop_words", "english", "stop-word list: english or none")
+	minDFFlag    = flag.Int("min_df", 2, "keep terms found in at least this many training documents")
+	maxDFFlag    = flag.Float64("max_df", 0.5, "drop terms found in more than this share of training documents (1 keeps all)")
+	maxFeatFlag  = flag.Int("max_features", 0, "keep at most this many terms, the most frequent (0: all)")
+	selectFlag   = flag.Int("select", 0, "keep this many terms of best chi² after the vocabulary (0: all)")
+	alphaFlag    = flag.Float64("alpha", 0, "Naive Bayes smoothing (0: the default, 1; complement NB is often best near 0.3)")
+	epochsFlag   = flag.Int("epochs", 0, "linear: passes over the data (0: the default, 8)")
+	maxBytesFlag = flag.Int("max_text", 100_000, "longest text accepted, in characters; longer documents go to the dead letter")
+)
+
+// Source tags the training documents.
+var Source = tag.Source{Name: "labelled_documents", Kind: "document", Format: "json"}
+
+func init() {
+	register.DoFn2x1[context.Context, textclass.Trained, error](&publishFn{})
+	register.Function1x2[record.Failure, []byte, error](encodeFailure)
+}
+
+func main() {
+	flag.Parse()
+	beam.Init()
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "topics-train:", err)
+		os.Exit(1)
+	}
+}
+
+// Options is the job's configuration, checked.
+type Options struct {
+	Input, ModelDir, Name, DeadLetter string
+	HeldOut, MaxText                  int
+	Version                           string // fixed at launch, so a retried publish rewrites the same version
+	Config                            textclass.Config
+}
+
+func optionsFromFlags(now time.Time) (Options, error) {
+	if *inputFlag == "" {
+		return Options{}, fmt.Errorf("--input is required: a glob of NDJSON documents {\"id\",\"text\",\"labels\"}")
+	}
+	if *modelDirFlag == "" {
+		return Options{}, fmt.Errorf("--model_dir is required: the model store's directory or gs:// prefix")
+	}
+	if *heldOutFlag < 1 || *heldOutFlag > 50 {
+		return Options{}, fmt.Errorf("--held_out=%d must be between 1 and 50 (percent of documents kept for the report)", *heldOutFlag)
+	}
+	if *maxBytesFlag < 1 {
+		return Options{}, fmt.Errorf("--max_text=%d must be positive", *maxBytesFlag)
+	}
+	stop := *stopFlag
+	if stop == "none" {
+		stop = ""
+	}
+	cfg := textclass.Config{
+		Algorithm: *algoFlag,
+		Features: text.Spec{NGrams: *ngramsFlag, StopWords: stop, MinDF: *minDFFlag, MaxDF: *maxDFFlag,
+			MaxFeatures: *maxFeatFlag, Sublinear: true},
+		Select: *selectFlag, Alpha: *alphaFlag, Linear: textclass.LinearOptions{Epochs: *epochsFlag, Seed: 1},
+	}
+	if err := cfg.Validate(); err != nil {
+		return Options{}, fmt.Errorf("flags: %w (see --algorithm, --ngrams, --stop_words, --min_df, --max_df, --select, --alpha)", err)
+	}
+	version := now.UTC().Format("20060102T150405Z")
+	dead := *deadFlag
+	if dead == "" {
+		dead = files.Join(*modelDirFlag, "_dead", *nameFlag, version)
+	}
+	return Options{Input: *inputFlag, ModelDir: strings.TrimSuffix(*modelDirFlag, "/"), Name: *nameFlag,
+		DeadLetter: strings.TrimSuffix(dead, "/"), HeldOut: *heldOutFlag, MaxText: *maxBytesFlag, Version: version, Config: cfg}, nil
+}
+
+// Rules a training document must pass: an id, a text with something in it, at most MaxText
+// characters, and at least one label.
+func Rules(maxText int) []clean.Rule {
+	return []clean.Rule{
+		{Field: "id", Required: true, Type: "string", Regex: `.*\S.*`},
+		{Field: "text", Required: true, Type: "string", Regex: `(?s).*\S.*`, MaxLen: maxText},
+		{Field: "labels", Required: true, Type: "array"},
+	}
+}
+
+// Build adds the training job to s.
+func Build(s beam.Scope, o Options) {
+	recs := tag.Records(s, Source, files.Read(s, o.Input))
+	docs, dead := clean.Decode[textclass.Doc](s, recs, Rules(o.MaxText), clean.NormaliseSpec{})
+	train, test := textclass.Split(s, docs, o.HeldOut)
+	trained := textclass.Train(s, train, test, o.Config)
+	beam.ParDo0(s, &publishFn{Root: o.ModelDir, Name: o.Name, Version: o.Version, Input: o.Input, Config: o.Config}, trained)
+	files.WriteLines(s, files.Join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, dead))
+}
+
+func encodeFailure(f record.Failure) ([]byte, error) { return jsonx.Marshal(f) }
+
+// publishFn writes the trained classifier as a new version of the store.
+type publishFn struct {
+	Root    string           `json:"root"`
+	Name    string           `json:"name"`
+	Version string           `json:"version"`
+	Input   string           `json:"input"`
+	Config  textclass.Config `json:"config"`
+}
+
+func (f *publishFn) ProcessElement(ctx context.Context, t textclass.Trained) error {
+	c, err := t.Classifier()
+	if err != nil {
+		return err
+	}
+	created, err := time.Parse("20060102T150405Z", f.Version)
+	if err != nil {
+		return err
+	}
+	m, payload, err := c.Artifact(f.Name, f.Config, t.Report, modelstore.TrainingData{Input: f.Input, Records: int64(t.Docs)})
+	if err != nil {
+		return err
+	}
+	m.CreatedAt = created
+	_, err = modelstore.Publish(ctx, f.Root, f.Name, m, payload)
+	return err
+}
+
+func run(ctx context.Context) error {
+	if err := runners.Check(); err != nil {
+		return err
+	}
+	o, err := optionsFromFlags(time.Now())
+	if err != nil {
+		return err
+	}
+	p, s := beam.NewPipelineWithRoot()
+	Build(s, o)
+	res, err := runners.Run(ctx, p)
+	if err != nil {
+		return err
+	}
+	if res != nil {
+		var read, ok, dead int64
+		for _, c := range res.Metrics().AllMetrics().Counters() {
+			k, isOurs := record.ParseCounterName(c.Key.Name)
+			if c.Key.Namespace != record.MetricNamespace || !isOurs || k.Source != Source.Name {
+				continue
+			}
+			switch {
+			case k.Outcome == record.OutcomeRead:
+				read += c.Result()
+			case k.Outcome == record.OutcomeDead:
+				dead += c.Result()
+			case k.Stage == clean.StageDecode:
+				ok += c.Result()
+			}
+		}
+		fmt.Printf("topics-train: read %d = documents %d + dead %d (%v)\n", read, ok, dead, read == ok+dead)
+		if read != ok+dead {
+			return fmt.Errorf("read %d != documents %d + dead %d: documents were lost", read, ok, dead)
+		}
+	}
+	a, err := modelstore.OpenLatest(ctx, o.ModelDir, o.Name)
+	if err != nil {
+		return fmt.Errorf("reading back the published model: %w", err)
+	}
+	var r textclass.Report
+	if err := json.Unmarshal(a.Files[textclass.FileReport], &r); err != nil {
+		return fmt.Errorf("reading back report.json: %w", err)
+	}
+	fmt.Printf("published %s/%s/%s (%d labels)\n%s\nreport: %s\n", o.ModelDir, o.Name, a.Manifest.Version,
+		len(a.Manifest.Labels), r.Summary(), files.Join(o.ModelDir, o.Name, a.Manifest.Version, textclass.FileReportHTML))
+	return nil
+}
