@@ -6,9 +6,11 @@ import (
 	"hash/crc32"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window/trigger"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/typex"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/reflectx"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
@@ -380,4 +382,19 @@ func isTempName(name string) bool {
 		}
 	}
 	return true
+}
+
+// LateWindows puts streaming elements into fixed windows of size for WriteWindowed: each
+// window fires once when the watermark passes its end, and again for each late element
+// within lateness, so a late element adds a pane file rather than being dropped. Panes
+// discard, so a late pane holds only the late elements.
+//
+//	in, out: PCollection<T>
+func LateWindows(s beam.Scope, size, lateness time.Duration, in beam.PCollection) beam.PCollection {
+	if size <= 0 || lateness < 0 {
+		panic(fmt.Sprintf("files.LateWindows: window %s must be positive and lateness %s not negative", size, lateness))
+	}
+	return beam.WindowInto(s, window.NewFixedWindows(size), in,
+		beam.Trigger(trigger.AfterEndOfWindow().LateFiring(trigger.Always())),
+		beam.AllowedLateness(lateness), beam.PanesDiscard())
 }

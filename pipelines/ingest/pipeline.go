@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window/trigger"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/io/bigquery"
@@ -183,7 +181,7 @@ func writeClean(s beam.Scope, c SourceConfig, ok beam.PCollection, o Options) []
 		// pubsub.Write counts each confirmed publish (and each failure) under the source.
 		return []beam.PCollection{pubsub.Write(s, o.Output, pubsub.Records(s, ok))}
 	case c.Subscription != "":
-		kv := beam.ParDo(s, &encodeRecordKVFn{}, lateWindows(s, o, ok))
+		kv := beam.ParDo(s, &encodeRecordKVFn{}, files.LateWindows(s, o.Window, o.Lateness, ok))
 		files.WriteWindowed(s, files.Join(o.Output, "clean", "source={key}", "dt={date}", "hour={hour}")+"/", kv, files.Suffix(".jsonl"))
 		return nil
 	default:
@@ -208,21 +206,11 @@ func writeDead(s beam.Scope, o Options, all beam.PCollection) {
 		return
 	}
 	if o.streaming() {
-		kv := beam.ParDo(s, encodeFailureKV, lateWindows(s, o, all))
+		kv := beam.ParDo(s, encodeFailureKV, files.LateWindows(s, o.Window, o.Lateness, all))
 		files.WriteWindowed(s, files.Join(dl, "source={key}", "dt={date}", "hour={hour}")+"/", kv, files.Suffix(".jsonl"))
 		return
 	}
 	files.WriteLines(s, files.Join(dl, "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, all), files.MaxRecordsPerFile(o.ShardRecords))
-}
-
-// lateWindows puts streaming elements into fixed windows of o.Window for the file sinks.
-// Each window fires when the watermark passes its end, and again for every late element
-// within o.Lateness, so a late record adds a pane file instead of being dropped.
-func lateWindows(s beam.Scope, o Options, in beam.PCollection) beam.PCollection {
-	return beam.WindowInto(s, window.NewFixedWindows(o.Window), in,
-		beam.Trigger(trigger.AfterEndOfWindow().LateFiring(trigger.Always())),
-		beam.AllowedLateness(o.Lateness),
-		beam.PanesDiscard())
 }
 
 // encodeRecordFn writes a clean record as one JSON line: its metadata and parsed data,

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window/trigger"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/beamline/beamline/internal/jsonx"
@@ -116,7 +114,7 @@ func Build(s beam.Scope, o Options) {
 			deads = append(deads, bigquery.Load(s, o.Output, counted, o.Staging, opts...))
 		}
 	case streaming(o):
-		files.WriteWindowed(s, files.Join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, windowed(s, o.Window, ok)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, files.LateWindows(s, o.Window, 24*time.Hour, ok)), files.Suffix(".jsonl"))
 	default:
 		files.WriteLines(s, files.Join(o.Output, "history", "part"), ".jsonl", beam.ParDo(s, &encodeRecordFn{}, ok))
 	}
@@ -127,14 +125,14 @@ func Build(s beam.Scope, o Options) {
 	if pubsub.IsAddress(o.Alerts) {
 		deads = append(deads, pubsub.Write(s, o.Alerts, beam.ParDo(s, alertMessage, alerts)))
 	} else if streaming(o) {
-		files.WriteWindowed(s, files.Join(o.Alerts, "dt={date}")+"/", beam.ParDo(s, encodeAlert, windowed(s, o.Window, alerts)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.Alerts, "dt={date}")+"/", beam.ParDo(s, encodeAlert, files.LateWindows(s, o.Window, 24*time.Hour, alerts)), files.Suffix(".jsonl"))
 	} else {
 		files.WriteLines(s, files.Join(o.Alerts, "part"), ".jsonl", beam.ParDo(s, encodeAlert, alerts))
 	}
 
 	all := beam.Flatten(s, deads...)
 	if streaming(o) {
-		files.WriteWindowed(s, files.Join(o.DeadLetter, "dt={date}")+"/", beam.ParDo(s, encodeFailure, windowed(s, o.Window, all)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.DeadLetter, "dt={date}")+"/", beam.ParDo(s, encodeFailure, files.LateWindows(s, o.Window, 24*time.Hour, all)), files.Suffix(".jsonl"))
 	} else {
 		files.WriteLines(s, files.Join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, all))
 	}
@@ -168,12 +166,4 @@ type countFn struct{ ctr record.Counters }
 func (f *countFn) ProcessElement(ctx context.Context, r record.Record) record.Record {
 	f.ctr.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
 	return r
-}
-
-// windowed puts streaming elements into fixed windows for the file sinks; a late element
-// within a day fires again and adds a pane file rather than being dropped.
-func windowed(s beam.Scope, size time.Duration, in beam.PCollection) beam.PCollection {
-	return beam.WindowInto(s, window.NewFixedWindows(size), in,
-		beam.Trigger(trigger.AfterEndOfWindow().LateFiring(trigger.Always())),
-		beam.AllowedLateness(24*time.Hour), beam.PanesDiscard())
 }
