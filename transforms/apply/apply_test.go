@@ -1,7 +1,6 @@
 package apply_test
 
 import (
-	"context"
 	"fmt"
 	"hash/fnv"
 	"path/filepath"
@@ -13,10 +12,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
-	"github.com/beamline/beamline/io/modelstore"
+	"github.com/beamline/beamline/internal/toymodel"
 	"github.com/beamline/beamline/models/textclass"
 	"github.com/beamline/beamline/transforms/apply"
-	"github.com/beamline/beamline/transforms/features/text"
 	"github.com/beamline/beamline/transforms/record"
 )
 
@@ -27,41 +25,8 @@ func init() {
 	register.Function1x1[record.Failure, string](reasonOf)
 }
 
-// publish trains a complement NB model on two topics and publishes it as name under root at
-// the given creation time (its version).
 func publish(t *testing.T, root, name string, at time.Time, labels ...string) string {
-	t.Helper()
-	words := map[string][]string{
-		"games": {"strategy", "game", "players", "levels"},
-		"net":   {"network", "tcp", "packets", "proxy"},
-		"audio": {"sound", "music", "audio", "mixer"},
-	}
-	var docs []textclass.Doc
-	for _, l := range labels {
-		w := words[l]
-		for k := 0; k < 12; k++ {
-			docs = append(docs, textclass.Doc{ID: fmt.Sprint(l, k), Labels: []string{l}, Text: w[k%4] + " " + w[(k+1)%4]})
-		}
-	}
-	cfg := textclass.Config{Algorithm: textclass.AlgoComplement, Features: text.Spec{}}
-	in, err := textclass.InputsOf(docs, cfg.Features, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := textclass.Fit(in, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, files, err := c.Artifact(name, cfg, textclass.Evaluate(c.Model, c.Examples(docs)), modelstore.TrainingData{Records: int64(len(docs))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.CreatedAt = at
-	v, err := modelstore.Publish(context.Background(), root, name, m, files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return toymodel.Publish(t, root, name, at, labels...)
 }
 
 func stamp(p apply.Prediction) string {
