@@ -36,7 +36,7 @@ func Publish(t testing.TB, root, name string, at time.Time, topics ...string) st
 		}
 	}
 	cfg := textclass.Config{Algorithm: textclass.AlgoComplement, Features: text.Spec{}}
-	in, err := textclass.InputsOf(docs, cfg.Features, false)
+	in, err := textclass.InputsOf(docs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -346,10 +346,13 @@ func FromArtifact(a *modelstore.Artifact) (*Classifier, error) {
 	return c, nil
 }
 
-// InputsOf gathers Fit's inputs from documents in memory: the single-machine twin of what
-// Train computes with Beam (the bench and tests use it).
-func InputsOf(docs []Doc, spec text.Spec, keepDocs bool) (Inputs, error) {
-	tok, err := text.NewTokenizer(spec)
+// InputsOf gathers what Fit needs for cfg from documents in memory: the single-machine twin
+// of what Train computes with Beam (the bench and tests use it). The linear model keeps the
+// documents and, unless it selects features, needs no per-label term counts.
+func InputsOf(docs []Doc, cfg Config) (Inputs, error) {
+	linear := cfg.Algorithm == AlgoLinear
+	termsPerLabel := !linear || cfg.Select > 0
+	tok, err := text.NewTokenizer(cfg.Features)
 	if err != nil {
 		return Inputs{}, err
 	}
@@ -374,8 +377,10 @@ func InputsOf(docs []Doc, spec text.Spec, keepDocs bool) (Inputs, error) {
 				acc[l] = m
 			}
 			docsOf[l]++
-			for _, t := range buf {
-				m[t]++
+			if termsPerLabel {
+				for _, t := range buf {
+					m[t]++
+				}
 			}
 		}
 	}
@@ -390,7 +395,7 @@ func InputsOf(docs []Doc, spec text.Spec, keepDocs bool) (Inputs, error) {
 		}
 		in.Labels = append(in.Labels, ts)
 	}
-	if keepDocs {
+	if linear {
 		in.Train = docs
 	}
 	return in, nil

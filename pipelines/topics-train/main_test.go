@@ -57,7 +57,7 @@ func TestTrainPublishesAVersionAndDeadLetters(t *testing.T) {
 	if err := run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a, err := modelstore.OpenLatest(context.Background(), models, "topics", modelstore.WithKind(textclass.KindComplementNB))
+	a, err := modelstore.OpenLatest(context.Background(), models, "topics", modelstore.WithKind(textclass.KindLinear))
 	if err != nil {
 		t.Fatal(err)
 	}
