@@ -1,14 +1,15 @@
-# Beamline. `make run` runs the ingest, logs and orders jobs on prism over local data; `make test` runs every test.
+# Beamline. `make run` runs the ingest, logs, orders and topics jobs on prism over local data; `make test` runs every test.
 GO      ?= go
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run run-ingest run-logs run-orders test bench bench-ingest bench-io bench-alarms bench-logs lint testdata clean
+.PHONY: run run-ingest run-logs run-orders run-topics corpus apt-lists test bench bench-ingest bench-io bench-alarms bench-logs bench-topics lint testdata clean
 
 # The main jobs on prism over local data: ingest of testdata, the access-log analytics over a
 # real Apache log (out/logs/report.html), and a replay of a generated day of orders with
-# injected spikes and drops, printing the alarms.
-run: run-ingest run-logs run-orders
+# injected spikes and drops, printing the alarms; then the topic model trained on Debian's
+# package descriptions and applied to a sample of them.
+run: run-ingest run-logs run-orders run-topics
 
 run-ingest:
 	$(GO) run ./pipelines/ingest --sources=testdata/sources.yaml --output=out
@@ -21,7 +22,25 @@ run-orders:
 	rm -rf out/orders
 	$(GO) run ./pipelines/orders --input=out/orders-day.jsonl --output=out/orders
 
-test:
+# The labelled corpus: Debian package descriptions (apt's Packages and Translation-en lists of
+# this machine) labelled by Section. Debian images skip Translation-en; fetch it when missing.
+corpus: out/topics/debian.ndjson
+out/topics/debian.ndjson: apt-lists
+	$(GO) run ./internal/debcorpus/cmd/debcorpus -out $@
+
+apt-lists:
+	@ls /var/lib/apt/lists/*_i18n_Translation-en* >/dev/null 2>&1 || apt-get update -qq -o Acquire::Languages=en
+
+# Train the topic model into out/models (a new version, report.html beside it), then classify a
+# sample of documents with it: out/topics/predictions/*.jsonl.
+run-topics: corpus
+	$(GO) run ./pipelines/topics-train --input=out/topics/debian.ndjson --model_dir=out/models
+	head -n 5000 out/topics/debian.ndjson > out/topics/sample.ndjson
+	rm -rf out/topics/predictions out/topics/dead
+	$(GO) run ./pipelines/documents --input=out/topics/sample.ndjson --model_dir=out/models --output=out/topics
+
+# The topic-model quality test trains on the Debian corpus, so test fetches its lists too.
+test: apt-lists
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout=20m $(PKGS)
 	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx
@@ -48,6 +67,12 @@ bench-alarms:
 # file, same run: both times, lines/s, the ratio and our peak RSS.
 bench-logs:
 	$(GO) run ./pipelines/logs/bench -lines 1000000
+
+# Topic models against scikit-learn (Debian's python3-sklearn) on the Debian corpus, same
+# split, same run: precision@1, recall@5, training time and prediction docs/s per core.
+bench-topics: corpus
+	@/usr/bin/python3 -c 'import sklearn' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn
+	$(GO) run ./bench/topics --corpus=out/topics/debian.ndjson
 
 bench-ingest:
 	$(GO) run ./internal/benchingest -n 1000000

@@ -13,7 +13,32 @@ import (
 	"time"
 
 	"github.com/beamline/beamline/models/textclass"
+	"github.com/beamline/beamline/transforms/features/text"
 )
+
+// Named is a configuration under the name the bench prints.
+type Named struct {
+	Name   string
+	Config textclass.Config
+}
+
+// Models are the configurations bench/topics measures, each at its defaults.
+var Models = []Named{
+	{"MultinomialNB", textclass.Config{Algorithm: textclass.AlgoNB, Features: text.Spec{StopWords: "english", MinDF: 2}, Alpha: 0.1}},
+	{"ComplementNB", textclass.Config{Algorithm: textclass.AlgoComplement, Features: text.Spec{StopWords: "english", MinDF: 2}, Alpha: 0.3}},
+	{"linear", textclass.Config{Algorithm: textclass.AlgoLinear, Features: text.Spec{StopWords: "english", MinDF: 2, Sublinear: true}, Linear: textclass.LinearOptions{Seed: 1}}},
+	{"svm", textclass.Config{Algorithm: textclass.AlgoSVM, Features: text.Spec{StopWords: "english", MinDF: 2, Sublinear: true}, Linear: textclass.LinearOptions{Seed: 1}}},
+}
+
+// Model returns the configuration of that name; it panics on an unknown name.
+func Model(name string) textclass.Config {
+	for _, m := range Models {
+		if m.Name == name {
+			return m.Config
+		}
+	}
+	panic("topicsbench: no model " + name)
+}
 
 // Result is one model's figures, in the fields the scikit-learn script prints.
 type Result struct {

@@ -10,7 +10,12 @@ import (
 // id, modulo 100, below percent. The split is stable (a document stays on its side from one
 // day's training to the next, whatever else changes in the data) and is the same rule the
 // scikit-learn comparison script applies, so both evaluate on the same documents.
+//
+// percent ≤ 0 holds nothing out; percent ≥ 100 holds everything out.
 func HeldOut(id string, percent int) bool {
+	if percent <= 0 {
+		return false
+	}
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	return h.Sum64()%100 < uint64(percent)

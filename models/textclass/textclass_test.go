@@ -84,14 +84,16 @@ func TestLinearLearnsASeparableProblem(t *testing.T) {
 		// Each label has its own feature plus a shared noisy one.
 		ex = append(ex, textclass.Example{ID: fmt.Sprint(i), X: vec(float32(c), 0.8, 3, 0.6), Labels: []int32{int32(c)}})
 	}
-	m, err := textclass.TrainLinear(ex, 4, labels, textclass.LinearOptions{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
+	for _, hinge := range []bool{false, true} {
+		m, err := textclass.TrainLinear(ex, 4, labels, textclass.LinearOptions{Seed: 1, Hinge: hinge})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := textclass.Evaluate(m, ex); r.PAt1 != 1 {
+			t.Errorf("hinge %v: precision@1 on a separable problem = %g, want 1", hinge, r.PAt1)
+		}
 	}
-	r := textclass.Evaluate(m, ex)
-	if r.PAt1 != 1 {
-		t.Errorf("precision@1 on a separable problem = %g, want 1", r.PAt1)
-	}
+	m, _ := textclass.TrainLinear(ex, 4, labels, textclass.LinearOptions{Seed: 1})
 	again, _ := textclass.TrainLinear(ex, 4, labels, textclass.LinearOptions{Seed: 1})
 	if diff := cmp.Diff(m, again); diff != "" {
 		t.Errorf("same seed, different model (-first +second):\n%s", diff)

@@ -82,7 +82,7 @@ func (t Trained) Classifier() (*Classifier, error) {
 // document frequencies and every label's term counts are sums, built with CombinePerKey in
 // one pass over the training documents, so a Naive Bayes model trains on any number of
 // workers. Fitting (vocabulary, chi² selection, the model) and the evaluation then run once,
-// on one worker, from those sums — and, for AlgoLinear, from the training documents, which
+// on one worker, from those sums — and, for AlgoLinear and AlgoSVM, from the training documents, which
 // must then fit that worker.
 //
 //	train, test: PCollection<Doc>
@@ -103,7 +103,7 @@ func Train(s beam.Scope, train, test beam.PCollection, cfg Config) beam.PCollect
 	labels := beam.CombinePerKey(s, &termStatsFn{}, beam.ParDo(s, &labelTermsFn{Spec: cfg.Features}, train))
 	perLabel := beam.ParDo(s, withLabel, labels)
 	docs := beam.CreateList(s, []Doc{}) // Naive Bayes needs no document on the fitting worker
-	if cfg.Algorithm == AlgoLinear {
+	if cfg.linear() {
 		docs = train
 	}
 	return beam.ParDo(s, &fitFn{Config: cfg}, beam.Impulse(s),

@@ -43,7 +43,7 @@ var spec = text.Spec{StopWords: "english", Sublinear: true}
 // one Fit builds from the same documents in memory, and it separates the topics.
 func TestTrainOnPrismMatchesInMemoryFit(t *testing.T) {
 	docs := corpus()
-	for _, algo := range []string{textclass.AlgoNB, textclass.AlgoComplement, textclass.AlgoLinear} {
+	for _, algo := range []string{textclass.AlgoNB, textclass.AlgoComplement, textclass.AlgoLinear, textclass.AlgoSVM} {
 		t.Run(algo, func(t *testing.T) {
 			cfg := textclass.Config{Algorithm: algo, Features: spec, Linear: textclass.LinearOptions{Seed: 3}}
 			var train, test []textclass.Doc

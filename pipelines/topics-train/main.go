@@ -38,7 +38,7 @@ var (
 	modelDirFlag = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
 	nameFlag     = flag.String("name", "topics", "model name in the store")
 	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
-	algoFlag     = flag.String("algorithm", textclass.AlgoLinear, "linear (softmax regression; the fitting worker holds the training documents), cnb (complement NB) or nb (multinomial NB): both NB scale out")
+	algoFlag     = flag.String("algorithm", textclass.AlgoLinear, "linear (softmax regression: best recall@5) or svm (multi-class hinge: best precision@1), whose fitting worker holds the training documents; cnb (complement NB) or nb (multinomial NB), which scale out")
 	heldOutFlag  = flag.Int("held_out", 20, "percent of documents (by stable hash of the id) kept out of training for the report")
 	ngramsFlag   = flag.Int("ngrams", 1, "word n-grams 1..N")
 	stopFlag     = flag.String("stop_words", "english", "stop-word list: english or none")
@@ -47,7 +47,7 @@ var (
 	maxFeatFlag  = flag.Int("max_features", 0, "keep at most this many terms, the most frequent (0: all)")
 	selectFlag   = flag.Int("select", 0, "keep this many terms of best chi² after the vocabulary (0: all)")
 	alphaFlag    = flag.Float64("alpha", 0, "Naive Bayes smoothing (0: the default, 1; complement NB is often best near 0.3)")
-	epochsFlag   = flag.Int("epochs", 0, "linear: passes over the data (0: the default, 4)")
+	epochsFlag   = flag.Int("epochs", 0, "linear and svm: passes over the data (0: the defaults, 4 and 12)")
 	maxBytesFlag = flag.Int("max_text", 100_000, "longest text accepted, in characters; longer documents go to the dead letter")
 )
 
