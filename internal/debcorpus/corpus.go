@@ -13,7 +13,7 @@ import (
 // Document is one labelled text of the corpus, one NDJSON line — the training document of
 // models/textclass:
 //
-//	{"id":"0ad","text":"Real-time strategy game of ancient warfare\n0 A.D. (pronounced …","labels":["games"]}
+//	{"id":"0ad","text":"strategy game set in antiquity, played in real time\n0 A.D. lets players …","labels":["games"]}
 type Document = textclass.Doc
 
 // Label returns the topic label of a Section field: the section with the archive-area prefix

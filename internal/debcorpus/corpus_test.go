@@ -44,7 +44,7 @@ func TestLongText(t *testing.T) {
 		{"line one,\nline two.", "line one, line two."},
 		{"para one\n.\npara two\nstill two", "para one\npara two still two"},
 		{".\nleading dot line\n.\n.\n trailing\n.", "leading dot line\ntrailing"},
-		{"Features:\n * proxies\n * auth", "Features: * proxies * auth"},
+		{"It can:\n * retry\n * resume", "It can: * retry * resume"},
 	}
 	for _, tt := range tests {
 		if got := debcorpus.LongText(tt.in); got != tt.want {
@@ -56,23 +56,23 @@ func TestLongText(t *testing.T) {
 // wantDocs is the corpus of testdata: bookworm_Packages, then bookworm-security_Packages,
 // joined with Translation-en.
 var wantDocs = []debcorpus.Document{
-	{ID: "0ad", Labels: []string{"games"}, Text: "Real-time strategy game of ancient warfare\n" +
-		"0 A.D. is a free, open-source, cross-platform real-time strategy (RTS) game of ancient warfare.\n" +
-		"This package contains the game engine."},
+	{ID: "0ad", Labels: []string{"games"}, Text: "strategy game set in antiquity, played in real time\n" +
+		"0 A.D. lets players build cities and lead armies of the ancient world; it is free software and runs on several operating systems.\n" +
+		"This package holds the engine that runs the game."},
 	// The release's curl wins over the security suite's (other md5, other section).
-	{ID: "curl", Labels: []string{"web"}, Text: "command line tool for transferring data with URL syntax\n" +
-		"curl is a command line tool for transferring data with URL syntax, supporting DICT, FILE, FTP, FTPS, GOPHER, HTTP, HTTPS.\n" +
-		"Features: * proxies * user+password authentication"},
-	{ID: "firmware-misc-nonfree", Labels: []string{"kernel"}, Text: "Binary firmware for various drivers in the Linux kernel\n" +
-		"Firmware for Intel and Realtek devices."},
-	{ID: "unrar", Labels: []string{"utils"}, Text: "Unarchiver for .rar files (non-free version)\n" +
-		"Unrar can extract files from .rar archives."},
+	{ID: "curl", Labels: []string{"web"}, Text: "fetch and send data over many URL schemes from the shell\n" +
+		"curl moves data to and from servers named by a URL, and understands DICT, FILE, FTP, FTPS, GOPHER, HTTP, HTTPS.\n" +
+		"It can: * go through a proxy * log in with a name and password"},
+	{ID: "firmware-misc-nonfree", Labels: []string{"kernel"}, Text: "closed firmware blobs needed by assorted Linux drivers\n" +
+		"Blobs loaded by drivers for Intel and Realtek hardware."},
+	{ID: "unrar", Labels: []string{"utils"}, Text: "extractor for RAR archives (non-free edition)\n" +
+		"Unpacks the files stored in a .rar archive."},
 	{ID: "stale-md5", Labels: []string{"misc"}, Text: "short only: its md5 matches no translation"},
 	// no-section is skipped.
 	{ID: "inline-long", Labels: []string{"admin"}, Text: "a Packages stanza that carries its long description\n" +
 		"First paragraph, line one, line two.\nSecond paragraph."},
-	{ID: "libssl3", Labels: []string{"libs"}, Text: "Secure Sockets Layer toolkit - shared libraries\n" +
-		"This package is part of the OpenSSL project's implementation of the SSL and TLS cryptographic protocols."},
+	{ID: "libssl3", Labels: []string{"libs"}, Text: "shared libraries of the OpenSSL TLS toolkit\n" +
+		"Runtime libraries from OpenSSL, which implements the SSL and TLS protocols and the cryptography they rely on."},
 }
 
 func TestBuilder(t *testing.T) {
@@ -213,7 +213,7 @@ func TestWriteNDJSON(t *testing.T) {
 			t.Errorf("line %d round trip (-want +got):\n%s", i, diff)
 		}
 	}
-	if want := `{"id":"0ad","text":"Real-time strategy game of ancient warfare\n0 A.D. is`; !strings.HasPrefix(lines[0], want) {
+	if want := `{"id":"0ad","text":"strategy game set in antiquity, played in real time\n0 A.D. lets`; !strings.HasPrefix(lines[0], want) {
 		t.Errorf("line 0 = %q, want prefix %q", lines[0], want)
 	}
 }
@@ -296,12 +296,14 @@ func BenchmarkHeldOut(b *testing.B) {
 }
 
 func BenchmarkLongText(b *testing.B) {
-	const desc = "curl is a command line tool for transferring data with URL syntax, supporting\n" +
-		"DICT, FILE, FTP, FTPS, GOPHER, HTTP, HTTPS, IMAP, IMAPS, LDAP, LDAPS, POP3, POP3S,\n" +
-		"RTMP, RTSP, SCP, SFTP, SMTP, SMTPS, TELNET and TFTP.\n.\n" +
-		"curl supports SSL certificates, HTTP POST, HTTP PUT, FTP uploading, HTTP form\n" +
-		"based upload, proxies, cookies, user+password authentication (Basic, Digest,\n" +
-		"NTLM, Negotiate, kerberos...), file transfer resume, proxy tunneling and a\nbusload of other useful tricks."
+	// A long description of the usual size and shape: wrapped lines, a " ." paragraph break.
+	const desc = "curl moves data to and from servers named by a URL and speaks a long list of\n" +
+		"protocols: DICT, FILE, FTP, FTPS, GOPHER, HTTP, HTTPS, IMAP, IMAPS, LDAP, LDAPS,\n" +
+		"POP3, POP3S, RTMP, RTSP, SCP, SFTP, SMTP, SMTPS, TELNET and TFTP.\n.\n" +
+		"It picks up an interrupted transfer where it stopped, keeps cookies between\n" +
+		"requests, uploads files by FTP or through HTTP forms, checks TLS certificates,\n" +
+		"works through proxies and tunnels, and signs in with Basic, Digest, NTLM,\n" +
+		"Negotiate or Kerberos, among a good many other things it can be asked to do."
 	b.ReportAllocs()
 	for b.Loop() {
 		debcorpus.LongText(desc)

@@ -114,7 +114,8 @@ func TestStanzaGetIsCaseInsensitive(t *testing.T) {
 	}
 }
 
-// A real Packages stanza (0ad, bookworm main), the shape the reader sees 60,000 times a run.
+// A Packages stanza shaped like a real one (0ad, bookworm main: its fields as the archive has
+// them, the Description reworded), the shape the reader sees 60,000 times a run.
 const realStanza = `Package: 0ad
 Version: 0.0.26-3
 Installed-Size: 28591
@@ -122,7 +123,7 @@ Maintainer: Debian Games Team <pkg-games-devel@lists.alioth.debian.org>
 Architecture: amd64
 Depends: 0ad-data (>= 0.0.26), 0ad-data (<= 0.0.26-3), 0ad-data-common (>= 0.0.26), 0ad-data-common (<= 0.0.26-3), libboost-filesystem1.74.0 (>= 1.74.0), libc6 (>= 2.34), libcurl3-gnutls (>= 7.32.0), libenet7, libfmt9 (>= 9.1.0+ds1), libfreetype6 (>= 2.2.1), libgcc-s1 (>= 3.4), libgloox18 (>= 1.0.24), libicu72 (>= 72.1~rc-1~), libminiupnpc17 (>= 1.9.20140610), libopenal1 (>= 1.14), libpng16-16 (>= 1.6.2-1), libsdl2-2.0-0 (>= 2.0.12), libsodium23 (>= 1.0.14), libstdc++6 (>= 12), libvorbisfile3 (>= 1.1.2), libwxbase3.2-1 (>= 3.2.1+dfsg), libwxgtk-gl3.2-1 (>= 3.2.1+dfsg), libwxgtk3.2-1 (>= 3.2.1+dfsg-2), libx11-6, libxml2 (>= 2.9.0), zlib1g (>= 1:1.2.0)
 Pre-Depends: dpkg (>= 1.15.6~)
-Description: Real-time strategy game of ancient warfare
+Description: strategy game set in antiquity, played in real time
 Homepage: https://play0ad.com/
 Description-md5: d943033bedada21853d2ae54a2578a7b
 Tag: game::strategy, interface::graphical, interface::x11, role::program,

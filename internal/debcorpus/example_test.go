@@ -9,16 +9,16 @@ import (
 
 func ExampleBuilder() {
 	packages := `Package: hello
-Description: example package based on GNU hello
+Description: greeting program built from GNU hello as a packaging example
 Description-md5: b7df6fe7ffb325083a3a60819a7df548
 Section: devel
 `
 	translations := `Package: hello
 Description-md5: b7df6fe7ffb325083a3a60819a7df548
-Description-en: example package based on GNU hello
- The GNU hello program produces a familiar, friendly greeting.
+Description-en: greeting program built from GNU hello as a packaging example
+ The program prints a short hello to whoever runs it.
  .
- Seriously though: this is an example of how to do a Debian package.
+ It exists to show how a Debian package is put together.
 `
 	b := debcorpus.NewBuilder()
 	if err := b.AddPackages(strings.NewReader(packages)); err != nil {
@@ -31,5 +31,5 @@ Description-en: example package based on GNU hello
 		panic(err)
 	}
 	// Output:
-	// {"id":"hello","text":"example package based on GNU hello\nThe GNU hello program produces a familiar, friendly greeting.\nSeriously though: this is an example of how to do a Debian package.","labels":["devel"]}
+	// {"id":"hello","text":"greeting program built from GNU hello as a packaging example\nThe program prints a short hello to whoever runs it.\nIt exists to show how a Debian package is put together.","labels":["devel"]}
 }
