@@ -7,7 +7,12 @@
 //	go run ./pipelines/logs --input=testdata/logs/logstalgia-example.log --output=out/logs
 //	go run ./pipelines/logs --input='gs://bucket/logs/*.gz' --output=gs://bucket/report --log_format=vhost_combined
 //
+//	go run ./pipelines/logs --input=testdata/logs/logstalgia-example.log --output=bq://my-project.web.hits --report_dir=out/logs
+//
 // Outputs under --output: hits/part-*.jsonl, dead/part-*.jsonl, summary.json, report.html.
+// With --output=bq://project.dataset.table the hits go to that table (one load job in batch,
+// the Storage Write API when streaming), summary.json and report.html to --report_dir, and
+// the dead letters to --dead_letter (a directory or a bq:// table; default <report_dir>/dead).
 package main
 
 import (
@@ -28,7 +33,10 @@ import (
 
 var (
 	inputFlag       = flag.String("input", "", "access-log files: a path or glob, local or gs://, or pubsub://projects/P/subscriptions/S for a streaming job (required)")
-	outputFlag      = flag.String("output", "", "directory or gs:// prefix for hits/, dead/, summary.json and report.html (required)")
+	outputFlag      = flag.String("output", "", "directory or gs:// prefix for hits/, dead/, summary.json and report.html, or bq://project.dataset.table for the hits (required)")
+	reportDirFlag   = flag.String("report_dir", "", "directory or gs:// prefix for summary.json and report.html (default --output; required when --output is a bq:// table)")
+	deadFlag        = flag.String("dead_letter", "", "directory, gs:// prefix or bq://project.dataset.table for the dead letters (default <output>/dead, or <report_dir>/dead with a bq:// output)")
+	stagingFlag     = flag.String("staging", "", "batch with a bq:// output: directory or gs:// prefix where the load job's rows are staged (default <report_dir>/staging)")
 	formatFlag      = flag.String("log_format", "combined", "combined, common, vhost_combined, nginx, or an Apache LogFormat / nginx log_format string")
 	topFlag         = flag.Int("top", 50, "length of the top lists (paths, 404s, static files, referrers)")
 	errorRateFlag   = flag.Float64("error_rate", 0.05, "a minute alarms when its share of 5xx responses is above this")
@@ -67,26 +75,35 @@ func run(ctx context.Context, w io.Writer) error {
 	if res == nil { // a Dataflow dry run
 		return nil
 	}
+	dir := o.reportDir()
 	if pubsub.IsAddress(o.Input) {
-		fmt.Fprintf(w, "wrote one summary.json and report.html per minute under %s\n", files.Join(o.Output, "windows"))
+		fmt.Fprintf(w, "wrote one summary.json and report.html per minute under %s\n", files.Join(dir, "windows"))
 		return nil
 	}
-	b, err := files.ReadAll(ctx, files.Join(o.Output, "summary.json"))
+	b, err := files.ReadAll(ctx, files.Join(dir, "summary.json"))
 	if err != nil {
 		return err
 	}
 	var sum Summary
 	if err := json.Unmarshal(b, &sum); err != nil {
-		return fmt.Errorf("%s: %w", files.Join(o.Output, "summary.json"), err)
+		return fmt.Errorf("%s: %w", files.Join(dir, "summary.json"), err)
 	}
-	fmt.Fprintf(w, "lines read %d = parsed %d + dead %d\n", sum.LinesRead, sum.Parsed, sum.Dead)
+	if sum.SinkRefused > 0 {
+		fmt.Fprintf(w, "lines read %d = parsed %d + dead %d - refused by the table %d\n", sum.LinesRead, sum.Parsed, sum.Dead, sum.SinkRefused)
+	} else {
+		fmt.Fprintf(w, "lines read %d = parsed %d + dead %d\n", sum.LinesRead, sum.Parsed, sum.Dead)
+	}
 	fmt.Fprintf(w, "requests %d, unique visitors %d, bytes %d, alarms %d\n", sum.Requests, sum.UniqueVisitors, sum.Bytes, len(sum.Alarms))
-	fmt.Fprintf(w, "wrote %s and %s\n", files.Join(o.Output, "summary.json"), files.Join(o.Output, "report.html"))
+	if isTable(o.Output) {
+		fmt.Fprintf(w, "loaded %d hits into %s\n", sum.Parsed-sum.SinkRefused, o.Output)
+	}
+	fmt.Fprintf(w, "wrote %s and %s\n", files.Join(dir, "summary.json"), files.Join(dir, "report.html"))
 	return nil
 }
 
 func optionsFromFlags() (Options, error) {
 	o := Options{Input: *inputFlag, Output: strings.TrimSuffix(*outputFlag, "/"), Format: *formatFlag,
+		ReportDir: strings.TrimSuffix(*reportDirFlag, "/"), DeadLetter: strings.TrimSuffix(*deadFlag, "/"), Staging: strings.TrimSuffix(*stagingFlag, "/"),
 		Top: *topFlag, ErrorRate: *errorRateFlag, MinRequests: *minRequestsFlag, WriteHits: *hitsFlag}
 	return o, o.check()
 }
@@ -100,10 +117,11 @@ func (o Options) check() error {
 		if err := o.checkStream(); err != nil {
 			return err
 		}
-	case o.Output == "":
-		return fmt.Errorf("--output is required: a directory or gs:// prefix, e.g. --output=out/logs")
-	case strings.Contains(o.Output, "://") && !strings.HasPrefix(o.Output, "gs://"):
-		return fmt.Errorf("--output=%s: use a local directory or gs://bucket/prefix", o.Output)
+	}
+	if err := o.checkOutputs(); err != nil {
+		return err
+	}
+	switch {
 	case o.Top <= 0:
 		return fmt.Errorf("--top=%d must be positive (e.g. --top=50)", o.Top)
 	case o.ErrorRate < 0 || o.ErrorRate > 1:

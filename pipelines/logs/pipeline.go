@@ -59,8 +59,17 @@ const SourceName = "access_log"
 
 // Options of one run.
 type Options struct {
-	Input       string  // a glob (local or gs://)
-	Output      string  // a directory or gs:// prefix
+	Input  string // a glob (local or gs://), or a pubsub:// subscription
+	Output string // a directory or gs:// prefix, or a bq://project.dataset.table for the hits
+	// ReportDir is where summary.json and report.html go (windows/ when streaming): Output
+	// when Output is a directory, and required when it is a table.
+	ReportDir string
+	// DeadLetter is a directory, gs:// prefix or bq:// table for the dead letters: empty
+	// means <Output>/dead, or <ReportDir>/dead when Output is a table.
+	DeadLetter string
+	// Staging is where a batch job with a table output stages the rows of its load job:
+	// empty means <ReportDir>/staging (the load removes its files once loaded).
+	Staging     string
 	Format      string  // a clean.CompileLogFormat name or LogFormat string
 	Top         int     // length of the top lists
 	ErrorRate   float64 // 5xx share per minute above which a minute alarms
@@ -79,28 +88,65 @@ type Options struct {
 // before the shuffle (bundleSums, then the runner's combiner lifting), so a worker sends one
 // tally per key it saw; then one global combine that receives each key once, with its final total, and keeps
 // only bounded top lists of the unbounded dimensions (paths, referrers).
+//
+// With --output=bq://project.dataset.table the hits are appended to that table (HitRow) by
+// one load job instead; hits it refuses join the dead letters and the summary moves them from
+// written to dead (SinkRefused). summary.json and report.html then go to ReportDir, and the
+// dead letters to DeadLetter, a directory or a bq:// table.
 func Build(s beam.Scope, o Options) {
 	src := tag.Source{Name: SourceName, Kind: "access_log", Format: "text", Glob: o.Input}
 	recs := tag.Records(s, src, files.Read(s, o.Input))
 	hits, dead := clean.ParseAccessLog(s, o.Format, recs)
 
-	if o.WriteHits {
+	var refused beam.PCollection
+	switch {
+	case isTable(o.Output):
+		refused = writeHitsTable(s, o, hits, false)
+		dead = beam.Flatten(s, dead, refused)
+	case o.WriteHits:
 		files.WriteLines(s, files.Join(o.Output, "hits", "part"), ".jsonl", beam.ParDo(s, &encodeHitFn{}, hits))
 	}
-	files.WriteLines(s, files.Join(o.Output, "dead", "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, dead))
+	if dl := o.deadLetter(); isTable(dl) {
+		writeDeadTable(s, dl, dead)
+	} else {
+		files.WriteLines(s, files.Join(dl, "part"), ".jsonl", beam.ParDo(s, &encodeFailureFn{}, dead))
+	}
 
 	ss := s.Scope("logs.Aggregate")
-	keys := beam.Flatten(ss,
+	parts := []beam.PCollection{
 		beam.ParDo(ss, &countReadFn{bundleSums{MaxKeys: defaultMaxKeys}}, recs),
 		beam.ParDo(ss, &hitStatsFn{bundleSums{MaxKeys: defaultMaxKeys}}, hits),
-		beam.ParDo(ss, &deadStatsFn{bundleSums{MaxKeys: defaultMaxKeys}}, dead))
+		beam.ParDo(ss, &deadStatsFn{bundleSums{MaxKeys: defaultMaxKeys}}, dead)}
+	if refused.IsValid() {
+		parts = append(parts, beam.ParDo(ss, &refusedStatsFn{}, refused))
+	}
+	keys := beam.Flatten(ss, parts...)
 	totals := beam.CombinePerKey(ss, sumTally, keys)
 	// A zero tally makes an empty input still produce a summary (of zeros): a global combine
 	// of nothing emits nothing.
 	seed := beam.Create(ss, Metric{Key: kindRead})
 	metrics := beam.Flatten(ss, beam.ParDo(ss, toMetric, totals), seed)
 	summary := beam.Combine(ss, &summaryFn{Top: o.Top, ErrorRate: o.ErrorRate, MinRequests: o.MinRequests}, metrics)
-	beam.ParDo0(s.Scope("logs.WriteSummary"), &writeOutputsFn{Output: o.Output, Input: o.Input, Format: o.Format}, summary)
+	beam.ParDo0(s.Scope("logs.WriteSummary"), &writeOutputsFn{Output: o.reportDir(), Input: o.Input, Format: o.Format}, summary)
+}
+
+// reportDir is where summary.json and report.html go.
+func (o Options) reportDir() string {
+	if o.ReportDir != "" {
+		return o.ReportDir
+	}
+	return o.Output
+}
+
+// deadLetter is where the dead letters go: a directory, gs:// prefix or bq:// table.
+func (o Options) deadLetter() string {
+	switch {
+	case o.DeadLetter != "":
+		return o.DeadLetter
+	case isTable(o.Output):
+		return files.Join(o.ReportDir, "dead")
+	}
+	return files.Join(o.Output, "dead")
 }
 
 // bundleSums pre-aggregates metric keys within a bundle and emits each key's partial sum
@@ -224,8 +270,12 @@ func (f *writeOutputsFn) ProcessElement(ctx context.Context, s Summary) error {
 		return err
 	}
 	if !s.Balanced {
-		return fmt.Errorf("logs: lines read %d != parsed %d + dead %d: lines were lost (see %s)",
-			s.LinesRead, s.Parsed, s.Dead, files.Join(f.Output, "summary.json"))
+		refused := ""
+		if s.SinkRefused > 0 {
+			refused = fmt.Sprintf(" - refused by the table %d", s.SinkRefused)
+		}
+		return fmt.Errorf("logs: lines read %d != parsed %d + dead %d%s: lines were lost (see %s)",
+			s.LinesRead, s.Parsed, s.Dead, refused, files.Join(f.Output, "summary.json"))
 	}
 	return nil
 }

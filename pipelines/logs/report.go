@@ -301,7 +301,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.path{word-br
 {{end}}</table>{{else}}<p class="empty">no referrers</p>{{end}}</section>
 
 <section><h2>Lines not parsed</h2>
-<p>{{n .S.LinesRead}} lines read = {{n .S.Parsed}} parsed + {{n .S.Dead}} dead{{if .S.Balanced}} <span class="ok">✓</span>{{else}} <span class="alarm">— does not balance</span>{{end}}. Each dead line is in dead/part-*.jsonl with its file, line number and reason.</p>
+<p>{{n .S.LinesRead}} lines read = {{n .S.Parsed}} parsed + {{n .S.Dead}} dead{{if .S.SinkRefused}} − {{n .S.SinkRefused}} parsed but refused by the table (in dead){{end}}{{if .S.Balanced}} <span class="ok">✓</span>{{else}} <span class="alarm">— does not balance</span>{{end}}. Each dead line is in the dead letters (--dead_letter, by default dead/part-*.jsonl) with its file, line number and reason.</p>
 {{if .S.DeadByReason}}<table><tr><th>reason</th><th class="num">lines</th></tr>
 {{range $r, $c := .S.DeadByReason}}<tr><td>{{$r}}</td><td class="num">{{n $c}}</td></tr>
 {{end}}</table>{{end}}</section>

@@ -30,6 +30,7 @@ const (
 	sep          = "\x1f"
 	kindRead     = "l" // one per line read
 	kindDead     = "x" // x|reason
+	kindRefused  = "q" // one per hit the sink (a BigQuery table) refused; it is also under x|reason
 	kindStatus   = "s" // s|200
 	kindDay      = "d" // d|2009-04-22
 	kindHour     = "h" // h|2009-04-22T18
@@ -121,6 +122,7 @@ type NameHits struct {
 // be exact: an item cut from it never comes back with more hits.
 type Accumulator struct {
 	Read     int64            `json:"read"`
+	Refused  int64            `json:"refused"`
 	DeadBy   map[string]int64 `json:"dead_by"`
 	Status   map[string]Tally `json:"status"`
 	Days     map[string]Tally `json:"days"`
@@ -159,6 +161,8 @@ func (a *Accumulator) add(m Metric, top int) {
 	switch kind {
 	case kindRead:
 		a.Read += t.Hits
+	case kindRefused:
+		a.Refused += t.Hits
 	case kindDead:
 		a.DeadBy[rest] += t.Hits
 	case kindStatus:
@@ -203,6 +207,7 @@ func (a *Accumulator) add(m Metric, top int) {
 // merge folds b into a.
 func (a *Accumulator) merge(b Accumulator, top int) {
 	a.Read += b.Read
+	a.Refused += b.Refused
 	for k, v := range b.DeadBy {
 		a.DeadBy[k] += v
 	}

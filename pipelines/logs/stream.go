@@ -30,7 +30,9 @@ func init() {
 // lines and balance. Each window writes windows/<start>/summary.json and report.html when the
 // watermark passes its end; hits and dead letters go to window-aware files
 // hits/source=access_log/dt=<date>/hour=<hour>/ and dead/source=access_log/dt=…/hour=…/. A hit keeps its own time for
-// the per-day, per-hour and per-minute aggregates inside the window's summary.
+// the per-day, per-hour and per-minute aggregates inside the window's summary. With a bq://
+// output the hits stream into that table through the Storage Write API, the windows go
+// under ReportDir, and the dead letters to DeadLetter (window-aware files, or a table).
 //
 // Unlike the batch job, keys are emitted per element: a bundle-level map would lose the
 // windows of what it emits at FinishBundle, and the SDK's lifted combine, which keeps them,
@@ -45,19 +47,35 @@ func BuildStream(s beam.Scope, o Options, idleStop time.Duration) {
 	recs := beam.WindowInto(s, window.NewFixedWindows(time.Minute), tag.Records(s, src, raw))
 	hits, dead := clean.ParseAccessLog(s, o.Format, recs)
 
-	if o.WriteHits {
+	var refused beam.PCollection
+	switch {
+	case isTable(o.Output):
+		// A hit that cannot be encoded is refused in its window; one the server refuses
+		// comes out when the writer's bundle finishes, in the global window, and so is
+		// counted (and written, as a dead letter) apart from the per-minute summaries.
+		refused = writeHitsTable(s, o, hits, true)
+		dead = beam.Flatten(s, dead, refused)
+	case o.WriteHits:
 		files.WriteWindowed(s, files.Join(o.Output, "hits", "source={key}", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, hitKV, hits), files.Suffix(".jsonl"))
 	}
-	files.WriteWindowed(s, files.Join(o.Output, "dead", "source={key}", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, failureKV, dead), files.Suffix(".jsonl"))
+	if dl := o.deadLetter(); isTable(dl) {
+		writeDeadTable(s, dl, dead)
+	} else {
+		files.WriteWindowed(s, files.Join(dl, "source={key}", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, failureKV, dead), files.Suffix(".jsonl"))
+	}
 
 	ss := s.Scope("logs.AggregateWindows")
-	keys := beam.Flatten(ss,
+	parts := []beam.PCollection{
 		beam.ParDo(ss, &streamReadFn{}, recs),
 		beam.ParDo(ss, &streamHitFn{}, hits),
-		beam.ParDo(ss, &streamDeadFn{}, dead))
+		beam.ParDo(ss, &streamDeadFn{}, dead)}
+	if refused.IsValid() {
+		parts = append(parts, beam.ParDo(ss, &refusedStatsFn{}, refused))
+	}
+	keys := beam.Flatten(ss, parts...)
 	totals := beam.CombinePerKey(ss, sumTally, keys)
 	summary := beam.Combine(ss, &summaryFn{Top: o.Top, ErrorRate: o.ErrorRate, MinRequests: o.MinRequests}, beam.ParDo(ss, toMetric, totals))
-	beam.ParDo0(s.Scope("logs.WriteWindowSummary"), &writeWindowFn{Output: o.Output, Input: o.Input, Format: o.Format}, summary)
+	beam.ParDo0(s.Scope("logs.WriteWindowSummary"), &writeWindowFn{Output: o.reportDir(), Input: o.Input, Format: o.Format}, summary)
 }
 
 type streamReadFn struct{}

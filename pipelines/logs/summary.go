@@ -12,9 +12,13 @@ type Summary struct {
 	Input     string `json:"input"`
 	LogFormat string `json:"log_format"`
 
-	// LinesRead = Parsed + Dead, or the job fails.
+	// LinesRead = Parsed - SinkRefused + Dead, or the job fails. SinkRefused are parsed hits
+	// the --output table refused (bq_invalid_row, bq_row_error, bq_retries_exhausted): they
+	// are dead letters too, counted in Dead and DeadByReason, and still in the aggregates
+	// below, which describe every parsed hit.
 	LinesRead    int64            `json:"lines_read"`
 	Parsed       int64            `json:"parsed"`
+	SinkRefused  int64            `json:"sink_refused"`
 	Dead         int64            `json:"dead"`
 	DeadByReason map[string]int64 `json:"dead_by_reason"`
 	Balanced     bool             `json:"balanced"`
@@ -94,7 +98,7 @@ func Alarms(minutes map[string]Tally, rate float64, minRequests int64) []Alarm {
 func summarize(a Accumulator, rate float64, minRequests int64) Summary {
 	s := Summary{DeadByReason: a.DeadBy, Status: map[string]int64{}, StatusClasses: map[string]int64{},
 		VisitorsByDay: map[string]int64{}, ErrorRate: rate, MinRequests: minRequests,
-		LinesRead: a.Read, Days: []DayStats{}, HitsPerHour: series(a.Hours), HitsPerMinute: series(a.Minutes),
+		LinesRead: a.Read, SinkRefused: a.Refused, Days: []DayStats{}, HitsPerHour: series(a.Hours), HitsPerMinute: series(a.Minutes),
 		TopPaths: nonNil(a.Requests), DistinctPaths: a.DistinctRequests, TopStatic: nonNil(a.Static),
 		DistinctStatic: a.DistinctStatic, Top404: nonNil(a.NotFound), Distinct404: a.DistinctNotFound,
 		Referrers: nonNil(a.Referrers), Browsers: named(a.Browsers), OS: named(a.OS),
@@ -116,7 +120,7 @@ func summarize(a Accumulator, rate float64, minRequests int64) Summary {
 		s.StatusClasses[class] += t.Hits
 	}
 	s.Parsed = s.Requests
-	s.Balanced = s.LinesRead == s.Parsed+s.Dead
+	s.Balanced = s.LinesRead == s.Parsed-s.SinkRefused+s.Dead
 	// A day with hits but no visitor (all 4xx) is listed with 0, as GoAccess lists it.
 	for day, t := range a.Days {
 		v := a.Visitors[day]
