@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run run-ingest run-logs run-orders run-topics corpus apt-lists test bench bench-ingest bench-io bench-alarms bench-logs bench-topics lint testdata clean
+.PHONY: run run-ingest run-logs run-orders run-baseline run-topics corpus apt-lists test bench bench-ingest bench-io bench-alarms bench-logs bench-topics lint testdata clean
 
 # The main jobs on prism over local data: ingest of testdata, the access-log analytics over a
 # real Apache log (out/logs/report.html), and a replay of a generated day of orders with
@@ -30,6 +30,15 @@ out/topics/debian.ndjson: apt-lists
 
 apt-lists:
 	@ls /var/lib/apt/lists/*_i18n_Translation-en* >/dev/null 2>&1 || apt-get update -qq -o Acquire::Languages=en
+
+# Learn the seasonal baseline from a generated fortnight into out/models (pipelines/baseline-train),
+# then replay the next day with the seasonal detector following the store's newest baseline.
+run-baseline:
+	$(GO) run ./internal/ordergen/cmd/genorders --out=out/orders-fortnight.jsonl --days=14 --start=2026-11-02
+	$(GO) run ./pipelines/baseline-train --input=out/orders-fortnight.jsonl --model_dir=out/models --dimensions=country
+	$(GO) run ./internal/ordergen/cmd/genorders --out=out/orders-day.jsonl --days=1
+	rm -rf out/orders-seasonal
+	$(GO) run ./pipelines/orders --input=out/orders-day.jsonl --output=out/orders-seasonal --detector=seasonal --baseline_model=out/models --dimensions=country
 
 # Train the topic model into out/models (a new version, report.html beside it), then classify a
 # sample of documents with it: out/topics/predictions/*.jsonl.

@@ -1,12 +1,15 @@
 // Command orders is Beamline's orders job: order events (JSON files replayed in event time,
-// or a Pub/Sub subscription) → tag → clean (amounts to minor units, UTC timestamps, event
-// time) → dedupe by order_id → order history (NDJSON files or a BigQuery table partitioned
-// by day), and the transaction rate alarm: orders per window and key (all, and each
-// --dimensions value) → detector → alerts (NDJSON or a Pub/Sub topic).
+// or a Pub/Sub subscription) → tag → clean (order total = Σ qty × price, amounts to minor
+// units, UTC timestamps, event time) → dedupe by order_id → order history (NDJSON files, or a
+// BigQuery table of OrderRow: one row per order, its lines a REPEATED RECORD, partitioned by
+// day on created_at), and the transaction rate alarm: orders per window and key (all, and
+// each --dimensions value) → detector → alerts (NDJSON, a Pub/Sub topic or a BigQuery table).
 //
 //	go run ./pipelines/orders --input=out/orders-day.jsonl --output=out/orders
 //	go run ./pipelines/orders --input=pubsub://projects/P/subscriptions/S --output=bq://P.shop.orders \
 //	    --alerts=pubsub://projects/P/topics/alerts --dead_letter=gs://b/dead
+//	go run ./pipelines/orders --input=out/orders-day.jsonl --output=bq://P.shop.orders \
+//	    --alerts=bq://P.shop.order_alerts --dead_letter=out/orders-dead --staging=gs://b/tmp
 package main
 
 import (
@@ -32,18 +35,21 @@ import (
 )
 
 var (
-	inputFlag    = flag.String("input", "", "glob of order JSON lines (replayed in event time) or pubsub://projects/P/subscriptions/S (required)")
-	outputFlag   = flag.String("output", "", "directory or gs:// prefix for history/ and dead/, or bq://project.dataset.table for the order history (required)")
-	alertsFlag   = flag.String("alerts", "", "directory, gs:// prefix or pubsub://projects/P/topics/T for alerts (default <output>/alerts)")
-	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for failures (default <output>/dead; required with a bq:// output)")
-	windowFlag   = flag.Duration("window", time.Minute, "event-time window of the order counts")
-	detectorFlag = flag.String("detector", "ewma", "ewma, mad, threshold (with --min/--max) or seasonal (with --baseline)")
-	minFlag      = flag.Float64("min", 0, "threshold detector: alarm below this many orders per window")
-	maxFlag      = flag.Float64("max", 0, "threshold detector: alarm above this many orders per window")
-	baselineFlag = flag.String("baseline", "", "seasonal detector: JSON file of the hour-of-week baseline (ratealarm.Baseline)")
-	dimsFlag     = flag.String("dimensions", "", "comma-separated order fields counted as keys besides all, e.g. country (default: all only)")
-	idleFlag     = flag.Duration("idle_stop", 0, "streaming: end once no message has arrived for this long (0: run until cancelled)")
-	stagingFlag  = flag.String("staging", "", "batch with a bq:// output: where the load job's files are staged (default a temporary directory)")
+	inputFlag           = flag.String("input", "", "glob of order JSON lines (replayed in event time) or pubsub://projects/P/subscriptions/S (required)")
+	outputFlag          = flag.String("output", "", "directory or gs:// prefix for history/ and dead/, or bq://project.dataset.table for the order history (required)")
+	alertsFlag          = flag.String("alerts", "", "directory, gs:// prefix, pubsub://projects/P/topics/T or bq://project.dataset.table for alerts (default <output>/alerts)")
+	deadFlag            = flag.String("dead_letter", "", "directory or gs:// prefix for failures (default <output>/dead; required with a bq:// output)")
+	windowFlag          = flag.Duration("window", time.Minute, "event-time window of the order counts")
+	detectorFlag        = flag.String("detector", "ewma", "ewma, mad, threshold (with --min/--max) or seasonal (with --baseline)")
+	minFlag             = flag.Float64("min", 0, "threshold detector: alarm below this many orders per window")
+	maxFlag             = flag.Float64("max", 0, "threshold detector: alarm above this many orders per window")
+	baselineModelFlag   = flag.String("baseline_model", "", "seasonal detector: model store root (directory or gs:// prefix) whose newest baseline, published by pipelines/baseline-train, is followed while running")
+	baselineNameFlag    = flag.String("baseline_name", "order-baseline", "seasonal detector with --baseline_model: the baseline's name in the store")
+	baselineRefreshFlag = flag.Duration("baseline_refresh", 5*time.Minute, "seasonal detector with --baseline_model: how often each worker looks for a new version")
+	baselineFlag        = flag.String("baseline", "", "seasonal detector: JSON file of the hour-of-week baseline (ratealarm.Baseline)")
+	dimsFlag            = flag.String("dimensions", "", "comma-separated order fields counted as keys besides all, e.g. country (default: all only)")
+	idleFlag            = flag.Duration("idle_stop", 0, "streaming: end once no message has arrived for this long (0: run until cancelled)")
+	stagingFlag         = flag.String("staging", "", "batch with a bq:// output or --alerts: where the load jobs stage their files (default a temporary directory)")
 )
 
 func main() {
@@ -87,7 +93,7 @@ func run(ctx context.Context) error {
 		}
 	}
 	fmt.Printf("orders: read %d = history %d + dead %d + duplicates %d (%v)\n", read, ok, dead, dups, read == ok+dead+dups)
-	if !pubsub.IsAddress(o.Alerts) {
+	if !pubsub.IsAddress(o.Alerts) && !isTable(o.Alerts) {
 		if err := printAlerts(ctx, o.Alerts); err != nil {
 			return err
 		}
@@ -146,15 +152,23 @@ func optionsFromFlags() (Options, error) {
 		return Options{}, fmt.Errorf("--output is required: a directory, gs:// prefix or bq://project.dataset.table")
 	}
 	out := strings.TrimSuffix(*outputFlag, "/")
-	isTable := strings.HasPrefix(out, bigquery.Scheme)
-	if isTable {
+	outTable := isTable(out)
+	if outTable {
 		if _, err := bigquery.ParseTable(out); err != nil {
 			return Options{}, fmt.Errorf("--output: %w", err)
 		}
 	}
 	dead, alerts := *deadFlag, *alertsFlag
-	if isTable && (dead == "" || alerts == "") {
-		return Options{}, fmt.Errorf("--dead_letter and --alerts are required with --output=%s (directories, gs:// prefixes, or a topic for --alerts)", out)
+	if outTable && (dead == "" || alerts == "") {
+		return Options{}, fmt.Errorf("--dead_letter and --alerts are required with --output=%s (directories, gs:// prefixes, or a topic or table for --alerts)", out)
+	}
+	if isTable(alerts) {
+		if _, err := bigquery.ParseTable(alerts); err != nil {
+			return Options{}, fmt.Errorf("--alerts: %w", err)
+		}
+	}
+	if isTable(dead) {
+		return Options{}, fmt.Errorf("--dead_letter=%s: the orders job writes failures to files; give a directory or gs:// prefix", dead)
 	}
 	if dead == "" {
 		dead = files.Join(out, "dead")
@@ -180,7 +194,8 @@ func optionsFromFlags() (Options, error) {
 		staging = filepath.Join(os.TempDir(), "beamline-orders-staging-"+time.Now().UTC().Format("20060102T150405.000000000"))
 	}
 	return Options{Input: *inputFlag, Output: out, Alerts: strings.TrimSuffix(alerts, "/"), DeadLetter: strings.TrimSuffix(dead, "/"),
-		Window: *windowFlag, Detector: spec, Dimensions: dims, IdleStop: *idleFlag, Staging: staging}, nil
+		Window: *windowFlag, Detector: spec, Dimensions: dims, IdleStop: *idleFlag, Staging: staging,
+		BaselineModel: strings.TrimSuffix(*baselineModelFlag, "/"), BaselineName: *baselineNameFlag, BaselineRefresh: *baselineRefreshFlag}, nil
 }
 
 // detectorSpec turns --detector and its flags into a ratealarm.Spec, checked by Build.
@@ -194,8 +209,16 @@ func detectorSpec() (ratealarm.Spec, error) {
 	case "threshold":
 		spec = ratealarm.Spec{Detector: "threshold", Threshold: &ratealarm.Threshold{Min: *minFlag, Max: *maxFlag}}
 	case "seasonal":
+		if *baselineModelFlag != "" && *baselineFlag != "" {
+			return spec, fmt.Errorf("--baseline=%s and --baseline_model=%s: give one (the store's newest version, or a fixed file)", *baselineFlag, *baselineModelFlag)
+		}
+		if *baselineModelFlag != "" {
+			// The baseline comes from the store when Detect starts, and again whenever a
+			// newer version is published (ratealarm.BaselineFrom).
+			return ratealarm.Spec{Detector: "seasonal", Seasonal: &ratealarm.Seasonal{K: 5, Spans: []int{1, 5, 15}, MinStd: 1, MinExpected: 2}}, nil
+		}
 		if *baselineFlag == "" {
-			return spec, fmt.Errorf("--detector=seasonal needs --baseline=FILE: the hour-of-week baseline as JSON (ratealarm.Baseline)")
+			return spec, fmt.Errorf("--detector=seasonal needs --baseline_model=DIR_OR_GS (published by pipelines/baseline-train) or --baseline=FILE (a ratealarm.Baseline as JSON)")
 		}
 		b, err := os.ReadFile(*baselineFlag)
 		if err != nil {

@@ -12,10 +12,15 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/beamline/beamline/internal/ordergen"
+	"github.com/beamline/beamline/internal/testenv"
 	"github.com/beamline/beamline/transforms/ratealarm"
 )
 
-func TestMain(m *testing.M) { ptest.Main(m) }
+func TestMain(m *testing.M) {
+	code := ptest.MainRet(m)
+	testenv.StopShared() // the Pub/Sub emulator of the streaming test (its own process group)
+	os.Exit(code)
+}
 
 // TestReplayDayRaisesInjectedAnomalies replays a generated day with injected spikes and
 // drops: every order lands in the history, and the afternoon and evening spikes and both

@@ -24,8 +24,14 @@ func init() {
 	register.Function1x2(encodeFailure)
 	register.Function1x2(encodeAlert)
 	register.Function1x1(alertMessage)
-	register.DoFn2x1[context.Context, record.Record, record.Record](&countFn{})
+	// Workers run this binary, so the check Spec names is registered there too.
+	clean.RegisterCheck(CheckTotal, clean.NewLineTotals(clean.LineTotal{Total: "total", Currency: "currency", Items: "items", Quantity: "qty", Price: "price"}).CheckFunc())
 }
+
+// CheckTotal is the clean check that an order's total is Σ qty × price over its items, in
+// minor units of its currency, exactly; an order that differs goes to the dead letter with
+// reason total_mismatch (see clean.LineTotals).
+const CheckTotal = "orders.total"
 
 // Options of one orders run.
 type Options struct {
@@ -34,7 +40,8 @@ type Options struct {
 	// Output is a directory or gs:// prefix (history/, dead/), or bq://project.dataset.table
 	// for the order history.
 	Output string
-	// Alerts is a directory or gs:// prefix, or pubsub://projects/P/topics/T.
+	// Alerts is a directory or gs:// prefix, pubsub://projects/P/topics/T, or
+	// bq://project.dataset.table (ratealarm.Alert rows, partitioned by day on window_start).
 	Alerts string
 	// DeadLetter is a directory or gs:// prefix.
 	DeadLetter string
@@ -45,6 +52,10 @@ type Options struct {
 	IdleStop time.Duration
 	// Staging is where a batch load job stages files for a bq:// output.
 	Staging string
+	// BaselineModel, when set, is the model store the seasonal detector follows for the
+	// newest baseline named BaselineName, looking every BaselineRefresh.
+	BaselineModel, BaselineName string
+	BaselineRefresh             time.Duration
 }
 
 // StageWrite counts orders written to the history.
@@ -53,8 +64,8 @@ const StageWrite = "orders.Write"
 // Source is the orders source tag stamps.
 var Source = tag.Source{Name: "orders", Kind: "order", Format: "json", SchemaVersion: 1}
 
-// Spec is the clean.Spec of an order: amounts to minor units, timestamps to UTC, the event
-// time from created_at.
+// Spec is the clean.Spec of an order: the total checked against its lines (CheckTotal),
+// amounts to minor units, timestamps to UTC, the event time from created_at.
 func Spec() clean.Spec {
 	zero := 0.0
 	return clean.Spec{
@@ -66,6 +77,7 @@ func Spec() clean.Spec {
 			{Field: "total", Required: true, Type: "number", Min: &zero},
 			{Field: "country", Required: true, Type: "string"},
 			{Field: "items", Required: true, Type: "array"},
+			{Check: CheckTotal},
 		},
 		Normalise: &clean.NormaliseSpec{
 			Trim: true, Upper: []string{"country"}, Emails: []string{"customer.email"},
@@ -76,6 +88,9 @@ func Spec() clean.Spec {
 }
 
 func streaming(o Options) bool { return pubsub.IsAddress(o.Input) }
+
+// isTable reports whether addr is a bq://project.dataset.table address.
+func isTable(addr string) bool { return strings.HasPrefix(addr, bigquery.Scheme) }
 
 // Build adds the orders job to s: read → tag → clean → dedupe by order_id → order history,
 // and the rate alarm: counts per window and key (all, and each dimension) → detector →
@@ -106,13 +121,18 @@ func Build(s beam.Scope, o Options) {
 	// Order history.
 	switch {
 	case strings.HasPrefix(o.Output, bigquery.Scheme):
-		opts := []bigquery.WriteOption{bigquery.WithPartitioning("event_time"), bigquery.WithClustering("source")}
-		counted := beam.ParDo(s, &countFn{}, ok)
+		// One typed row per order (OrderRow): the lines as a REPEATED RECORD, the table
+		// partitioned by the day of created_at. A row the table refuses moves from written
+		// to dead (sinkRefusedFn) so the summary balances.
+		opts := []bigquery.WriteOption{bigquery.WithPartitioning("created_at"), bigquery.WithClustering("country")}
+		rows, bad := beam.ParDo2(s, &toRowFn{}, ok)
+		var refused beam.PCollection
 		if streaming(o) {
-			deads = append(deads, bigquery.Write(s, o.Output, counted, opts...))
+			refused = bigquery.Write(s, o.Output, rows, opts...)
 		} else {
-			deads = append(deads, bigquery.Load(s, o.Output, counted, o.Staging, opts...))
+			refused = bigquery.Load(s, o.Output, rows, o.Staging, opts...)
 		}
+		deads = append(deads, bad, beam.ParDo(s, &sinkRefusedFn{}, refused))
 	case streaming(o):
 		files.WriteWindowed(s, files.Join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, files.LateWindows(s, o.Window, 24*time.Hour, ok)), files.Suffix(".jsonl"))
 	default:
@@ -121,9 +141,23 @@ func Build(s beam.Scope, o Options) {
 
 	// Rate alarm.
 	counts := ratealarm.Count(s, ok, o.Window, ratealarm.Dimensions(o.Dimensions...))
-	alerts := ratealarm.Detect(s, counts, o.Detector, ratealarm.ModelVersion(o.Detector.Detector))
+	dopts := []ratealarm.DetectOption{ratealarm.ModelVersion(o.Detector.Detector)}
+	if o.BaselineModel != "" {
+		dopts = append(dopts, ratealarm.BaselineFrom(o.BaselineModel, o.BaselineName, o.BaselineRefresh))
+	}
+	alerts := ratealarm.Detect(s, counts, o.Detector, dopts...)
 	if pubsub.IsAddress(o.Alerts) {
 		deads = append(deads, pubsub.Write(s, o.Alerts, beam.ParDo(s, alertMessage, alerts)))
+	} else if isTable(o.Alerts) {
+		// ratealarm.Alert rows, partitioned by the day of their window. An alert the table
+		// refuses goes to the dead letter as its JSON; it is no order, so the summary's
+		// counts are untouched.
+		opts := []bigquery.WriteOption{bigquery.WithPartitioning("window_start"), bigquery.WithClustering("key", "kind")}
+		if streaming(o) {
+			deads = append(deads, bigquery.Write(s, o.Alerts, alerts, opts...))
+		} else {
+			deads = append(deads, bigquery.Load(s, o.Alerts, alerts, o.Staging, opts...))
+		}
 	} else if streaming(o) {
 		files.WriteWindowed(s, files.Join(o.Alerts, "dt={date}")+"/", beam.ParDo(s, encodeAlert, files.LateWindows(s, o.Window, 24*time.Hour, alerts)), files.Suffix(".jsonl"))
 	} else {
@@ -158,12 +192,4 @@ func encodeAlert(a ratealarm.Alert) ([]byte, error) { return jsonx.Marshal(a) }
 func alertMessage(a ratealarm.Alert) pubsub.Message {
 	b, _ := jsonx.Marshal(a)
 	return pubsub.Message{Data: b, Attributes: map[string]string{"key": a.Key, "kind": a.Kind, "severity": a.Severity}}
-}
-
-// countFn counts orders handed to the BigQuery history sink.
-type countFn struct{ ctr record.Counters }
-
-func (f *countFn) ProcessElement(ctx context.Context, r record.Record) record.Record {
-	f.ctr.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
-	return r
 }

@@ -114,6 +114,7 @@ type detectConfig struct {
 	version  string
 	maxQuiet int
 	lateness time.Duration
+	store    *storeRef
 }
 
 // DetectOption configures Detect.
@@ -123,7 +124,8 @@ type DetectOption func(*detectConfig)
 // from |score| 8).
 func WithPolicy(p Policy) DetectOption { return func(c *detectConfig) { c.policy = p } }
 
-// ModelVersion stamps every alert with v (e.g. the version of a learned Baseline).
+// ModelVersion stamps every alert with v (e.g. the version of a learned Baseline). With
+// BaselineFrom, the version of the loaded baseline replaces it once one has loaded.
 func ModelVersion(v string) DetectOption { return func(c *detectConfig) { c.version = v } }
 
 // MaxQuiet is how many empty windows in a row a key is still judged (and can raise silence)
@@ -151,6 +153,9 @@ func Lateness(d time.Duration) DetectOption { return func(c *detectConfig) { c.l
 // The end of a bounded input looks like silence to an event-time detector: the last
 // MaxQuiet windows after the data stops are judged as zeros.
 //
+// With BaselineFrom, the seasonal detector judges with the newest baselines published to a
+// model store, which each worker polls at most once per refresh; alerts carry the version.
+//
 //	counts: PCollection<WindowCount> (e.g. from Count)
 //	out:    PCollection<Alert>
 //
@@ -159,12 +164,16 @@ func Lateness(d time.Duration) DetectOption { return func(c *detectConfig) { c.l
 //	alerts := ratealarm.Detect(s, counts, ratealarm.Spec{Detector: "ewma",
 //		EWMA: &ratealarm.EWMA{Alpha: 0.05, Z: 5, WarmUp: 30}})
 func Detect(s beam.Scope, counts beam.PCollection, spec Spec, opts ...DetectOption) beam.PCollection {
-	if _, err := spec.Build(); err != nil {
-		panic(fmt.Sprintf("ratealarm.Detect: spec: %v", err))
-	}
 	c := detectConfig{policy: Policy{Cooldown: 10, ResolveAfter: 5, Critical: 8}, maxQuiet: 60}
 	for _, o := range opts {
 		o(&c)
+	}
+	checkStore(c.store, spec)
+	if c.store != nil && c.store.Refresh == 0 {
+		c.store.Refresh = time.Minute
+	}
+	if _, err := buildSpec(spec, c.store != nil); err != nil {
+		panic(fmt.Sprintf("ratealarm.Detect: spec: %v", err))
 	}
 	if c.maxQuiet < 1 {
 		panic(fmt.Sprintf("ratealarm.Detect: MaxQuiet %d must be at least 1", c.maxQuiet))
@@ -181,7 +190,7 @@ func Detect(s beam.Scope, counts beam.PCollection, spec Spec, opts ...DetectOpti
 	global := beam.WindowInto(s, window.NewGlobalWindows(), counts)
 	keyed := beam.ParDo(s, keyOfCount, global)
 	return beam.ParDo(s, &detectFn{
-		Spec: spec, Policy: c.policy, ModelVersion: c.version, MaxQuiet: c.maxQuiet,
+		Spec: spec, Policy: c.policy, ModelVersion: c.version, MaxQuiet: c.maxQuiet, Store: c.store,
 		Lateness: int64(c.lateness / time.Millisecond),
 		St:       state.MakeValueState[[]byte]("ratealarm"),
 		Tick:     timers.InEventTime("tick"),
@@ -209,13 +218,57 @@ type detectFn struct {
 	Lateness     int64               `json:"lateness_ms"`
 	St           state.Value[[]byte] `json:"st"`
 	Tick         timers.EventTime    `json:"tick"`
+	Store        *storeRef           `json:"store,omitempty"`
 	det          Detector
+	version      string          // stamped on alerts
+	src          *BaselineSource // with Store: the worker's shared source
+	fallback     bool            // with Store: the spec's own baseline serves until one loads
 }
 
-func (f *detectFn) Setup() error {
-	d, err := f.Spec.Build()
-	f.det = d
-	return err
+// buildSpec builds spec; with a store, a seasonal spec may come without a baseline (it judges
+// nothing until one loads).
+func buildSpec(spec Spec, store bool) (Detector, error) {
+	if store && spec.Seasonal != nil && len(spec.Seasonal.Baseline) == 0 && len(spec.Seasonal.Keys) == 0 {
+		probe := *spec.Seasonal
+		probe.Baseline = Baseline{0: {}}
+		spec.Seasonal = &probe
+		if _, err := spec.Build(); err != nil {
+			return nil, err
+		}
+		return probe.WithBaselines(nil), nil
+	}
+	return spec.Build()
+}
+
+func (f *detectFn) Setup(ctx context.Context) error {
+	d, err := buildSpec(f.Spec, f.Store != nil)
+	f.det, f.version = d, f.ModelVersion
+	if err != nil || f.Store == nil {
+		return err
+	}
+	f.fallback = len(f.Spec.Seasonal.Baseline) > 0 || len(f.Spec.Seasonal.Keys) > 0
+	f.src = sharedSource(f.Store.Root, f.Store.Name, f.Store.Refresh)
+	_ = f.follow(ctx) // load now if the store allows; first use tries again and reports
+	return nil
+}
+
+// follow swaps in the newest baseline the worker's source holds (it reads the store at most
+// once per refresh). It fails only when no baseline at all can judge.
+func (f *detectFn) follow(ctx context.Context) error {
+	if f.src == nil {
+		return nil
+	}
+	m, v, err := f.src.Current(ctx, time.Now())
+	if m == nil {
+		if f.fallback {
+			return nil
+		}
+		return fmt.Errorf("ratealarm.Detect: no baseline %q could be loaded from %s: %w", f.Store.Name, f.Store.Root, err)
+	}
+	if v != f.version || f.fallback {
+		f.det, f.version, f.fallback = f.Spec.Seasonal.WithBaselines(m), v, false
+	}
+	return nil
 }
 
 func (f *detectFn) load(sp state.Provider) (*keyState, error) {
@@ -254,6 +307,7 @@ func (f *detectFn) ProcessElement(ctx context.Context, sp state.Provider, tp tim
 	if size <= 0 {
 		return nil // not a window: nothing to judge (Count never makes one)
 	}
+	_ = f.follow(ctx) // only judging needs a baseline: OnTimer reports a missing one
 	ks, err := f.load(sp)
 	if err != nil {
 		return err
@@ -283,6 +337,9 @@ func (f *detectFn) ProcessElement(ctx context.Context, sp state.Provider, tp tim
 }
 
 func (f *detectFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, key string, timer timers.Context, emit func(Alert)) error {
+	if err := f.follow(ctx); err != nil {
+		return err
+	}
 	ks, err := f.load(sp)
 	if err != nil {
 		return err
@@ -321,7 +378,7 @@ func (f *detectFn) judge(key string, ks *keyState, emit func(Alert)) {
 		a := Alert{
 			Key: key, WindowStart: ts, WindowEnd: ts.Add(time.Duration(ks.Size) * time.Millisecond),
 			Observed: d.Observed, Expected: d.Expected, Score: d.Score,
-			Detector: det.Name(), Severity: sev, Kind: string(kind), ModelVersion: f.ModelVersion,
+			Detector: det.Name(), Severity: sev, Kind: string(kind), ModelVersion: f.version,
 		}
 		if kind != Resolved {
 			ks.Sent[start] = a

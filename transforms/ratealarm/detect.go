@@ -207,8 +207,21 @@ type WindowCount struct {
 // LearnBaselines learns one Baseline per key from window counts such as Count emits (for
 // example a day or weeks of them read back by a batch job). Count emits nothing for a window
 // without events, so each key's missing windows between its first and last count are taken
-// as zero; panes of the same window are summed.
+// as zero; panes of the same window are summed (see Series).
 func LearnBaselines(counts []WindowCount) map[string]Baseline {
+	series := Series(counts)
+	out := make(map[string]Baseline, len(series))
+	for k, pts := range series {
+		out[k] = LearnBaseline(pts)
+	}
+	return out
+}
+
+// Series turns window counts into one series of points per key, in window order: the panes
+// of a window are summed, and the windows between a key's first and last count that have no
+// count are zero (Count emits nothing for an empty window). Counts whose window is empty or
+// inverted are ignored; a key's window length is that of its first count.
+func Series(counts []WindowCount) map[string][]Point {
 	type series struct {
 		first, last time.Time
 		size        time.Duration
@@ -220,12 +233,12 @@ func LearnBaselines(counts []WindowCount) map[string]Baseline {
 		if size <= 0 {
 			continue
 		}
+		start := c.WindowStart.UTC()
 		s := keys[c.Key]
 		if s == nil {
-			s = &series{first: c.WindowStart, last: c.WindowStart, size: size, by: map[time.Time]float64{}}
+			s = &series{first: start, last: start, size: size, by: map[time.Time]float64{}}
 			keys[c.Key] = s
 		}
-		start := c.WindowStart.UTC()
 		s.by[start] += float64(c.Count)
 		if start.Before(s.first) {
 			s.first = start
@@ -234,13 +247,13 @@ func LearnBaselines(counts []WindowCount) map[string]Baseline {
 			s.last = start
 		}
 	}
-	out := make(map[string]Baseline, len(keys))
+	out := make(map[string][]Point, len(keys))
 	for k, s := range keys {
-		var pts []Point
+		pts := make([]Point, 0, int(s.last.Sub(s.first)/s.size)+1)
 		for t := s.first; !t.After(s.last); t = t.Add(s.size) {
 			pts = append(pts, Point{Start: t, Count: s.by[t]})
 		}
-		out[k] = LearnBaseline(pts)
+		out[k] = pts
 	}
 	return out
 }

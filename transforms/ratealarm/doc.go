@@ -22,6 +22,15 @@
 //		Seasonal: &ratealarm.Seasonal{Baseline: learned, K: 5, Spans: []int{1, 5, 15}}},
 //		ratealarm.Lateness(5*time.Minute), ratealarm.ModelVersion("baseline-2026-11-22"))
 //
+// A daily batch job (pipelines/baseline-train, models/baseline) publishes the per-key
+// baselines to io/modelstore; Detect follows the newest with BaselineFrom, each worker
+// polling the store at most once per refresh, refusing a corrupt or incompatible version and
+// stamping the version that judged on every alert:
+//
+//	alerts := ratealarm.Detect(s, counts, ratealarm.Spec{Detector: "seasonal",
+//		Seasonal: &ratealarm.Seasonal{K: 5, Spans: []int{1, 5, 15}}},
+//		ratealarm.BaselineFrom("gs://lake/models", "order-baseline", 5*time.Minute))
+//
 // Over generated fortnights of orders (internal/ordergen: 20 orders a minute on average,
 // diurnal and weekly rhythm, 24 injected bursts, drops and outages) the seasonal detector
 // with spans 1, 5 and 15 finds 92–100 % of the anomalies at 0.07–0.36 false alarms a day;

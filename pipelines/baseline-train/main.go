@@ -1,0 +1,215 @@
+// Command baseline-train is Beamline's daily rate-baseline job: order history (the NDJSON
+// records pipelines/orders writes under history/, or raw order NDJSON with created_at) →
+// tag → parse → event time from created_at (country upper-cased, as the orders job does) →
+// orders per window and key (ratealarm.Count: all, and each --dimensions value) →
+// baseline.Train (hour-of-week median and MAD per key, scored on the held-out last day) → a
+// new version in the model store (baselines.json, report.json; LATEST moves last). A running
+// orders job follows it with ratealarm.BaselineFrom. Lines that do not parse or have no
+// readable created_at go to the dead letter.
+//
+//	go run ./pipelines/baseline-train --input='out/orders/history/*.jsonl' --model_dir=out/models
+//	go run ./pipelines/baseline-train --input='gs://b/orders/history/dt=*/*' --model_dir=gs://b/models \
+//	    --dimensions=country --runner=dataflow --project=P --region=europe-west1 --staging_location=gs://b/staging
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/files"
+	"github.com/beamline/beamline/io/modelstore"
+	"github.com/beamline/beamline/models/baseline"
+	"github.com/beamline/beamline/runners"
+	"github.com/beamline/beamline/transforms/clean"
+	"github.com/beamline/beamline/transforms/ratealarm"
+	"github.com/beamline/beamline/transforms/record"
+	"github.com/beamline/beamline/transforms/tag"
+)
+
+var (
+	inputFlag    = flag.String("input", "", "glob of order history NDJSON (pipelines/orders history/) or raw order NDJSON with created_at, local or gs:// (required)")
+	modelDirFlag = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
+	nameFlag     = flag.String("name", "order-baseline", "model name in the store")
+	windowFlag   = flag.Duration("window", time.Minute, "count window; use the orders job's --window")
+	dimsFlag     = flag.String("dimensions", "", "comma-separated order fields learned as keys besides all, e.g. country; use the orders job's --dimensions")
+	holdOutFlag  = flag.Duration("hold_out", baseline.DefaultHoldOut, "end of the history kept out of the evaluation's baseline and scored")
+	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
+)
+
+// Source tags the order lines read.
+var Source = tag.Source{Name: "orders", Kind: "order", Format: "json"}
+
+func init() {
+	register.Function1x1[record.Record, record.Record](unwrapHistory)
+	register.DoFn2x1[context.Context, baseline.Trained, error](&publishFn{})
+	register.Function1x2[record.Failure, []byte, error](encodeFailure)
+}
+
+func main() {
+	flag.Parse()
+	beam.Init()
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "baseline-train:", err)
+		os.Exit(1)
+	}
+}
+
+// Options is the job's configuration, checked.
+type Options struct {
+	Input, ModelDir, Name, DeadLetter string
+	Window, HoldOut                   time.Duration
+	Dimensions                        []string
+	Version                           string // fixed at launch, so a retried publish rewrites the same version
+}
+
+// modelName is what modelstore accepts as a model name (a plain path segment).
+var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
+
+func optionsFromFlags(now time.Time) (Options, error) {
+	if *inputFlag == "" {
+		return Options{}, fmt.Errorf("--input is required: a glob of order history or raw order NDJSON (e.g. --input='out/orders/history/*.jsonl')")
+	}
+	if *modelDirFlag == "" {
+		return Options{}, fmt.Errorf("--model_dir is required: the model store's directory or gs:// prefix (e.g. --model_dir=out/models)")
+	}
+	if !modelName.MatchString(*nameFlag) {
+		return Options{}, fmt.Errorf("--name=%q is not a model name: use letters, digits, '.', '_' and '-' (e.g. --name=order-baseline)", *nameFlag)
+	}
+	if *windowFlag <= 0 || *windowFlag > 24*time.Hour || (24*time.Hour)%*windowFlag != 0 {
+		return Options{}, fmt.Errorf("--window=%s must be positive and divide a day, as the orders job's windows do (e.g. --window=1m)", *windowFlag)
+	}
+	if *holdOutFlag <= 0 {
+		return Options{}, fmt.Errorf("--hold_out=%s must be positive (e.g. --hold_out=24h)", *holdOutFlag)
+	}
+	var dims []string
+	for _, d := range strings.Split(*dimsFlag, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			dims = append(dims, d)
+		}
+	}
+	version := now.UTC().Format("20060102T150405Z")
+	dead := *deadFlag
+	if dead == "" {
+		dead = files.Join(*modelDirFlag, "_dead", *nameFlag, version)
+	}
+	return Options{Input: *inputFlag, ModelDir: strings.TrimSuffix(*modelDirFlag, "/"), Name: *nameFlag,
+		DeadLetter: strings.TrimSuffix(dead, "/"), Window: *windowFlag, HoldOut: *holdOutFlag, Dimensions: dims, Version: version}, nil
+}
+
+// Spec is the part of the orders job's clean.Spec that decides what is counted and under
+// which key: created_at is the event time, and country is upper-cased (country=GB). It is
+// applied after unwrapHistory, so history lines, already clean, pass through unchanged.
+func Spec() clean.Spec {
+	return clean.Spec{
+		Rules:     []clean.Rule{{Field: "created_at", Required: true}},
+		Normalise: &clean.NormaliseSpec{Trim: true, Upper: []string{"country"}},
+		EventTime: &clean.TimeField{Field: "created_at", Format: "auto"},
+	}
+}
+
+// unwrapHistory replaces a history line's record envelope ({"id", "source", …, "data": {the
+// order}}) by the order it holds; a raw order passes as it is.
+func unwrapHistory(r record.Record) record.Record {
+	if inner, ok := r.Data["data"].(map[string]any); ok {
+		if _, env := r.Data["source"]; env {
+			r.Data = inner
+		}
+	}
+	return r
+}
+
+// Build adds the training job to s.
+func Build(s beam.Scope, o Options) {
+	recs := tag.Records(s, Source, files.Read(s, o.Input))
+	parsed, dead1 := clean.Parse(s, recs, clean.ParseSpec{Format: "json"})
+	orders, dead2 := clean.Apply(s, beam.ParDo(s, unwrapHistory, parsed), Spec())
+	counts := ratealarm.Count(s, orders, o.Window, ratealarm.Dimensions(o.Dimensions...))
+	trained := baseline.Train(s, counts, baseline.HoldOut(o.HoldOut))
+	beam.ParDo0(s, &publishFn{Root: o.ModelDir, Name: o.Name, Version: o.Version, Input: o.Input}, trained)
+	files.WriteLines(s, files.Join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, beam.Flatten(s, dead1, dead2)))
+}
+
+func encodeFailure(f record.Failure) ([]byte, error) { return jsonx.Marshal(f) }
+
+// publishFn writes the trained baselines as a new version of the store.
+type publishFn struct {
+	Root    string `json:"root"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Input   string `json:"input"`
+}
+
+func (f *publishFn) ProcessElement(ctx context.Context, t baseline.Trained) error {
+	created, err := time.Parse("20060102T150405Z", f.Version)
+	if err != nil {
+		return err
+	}
+	m, payload, err := t.Artifact(f.Name, modelstore.TrainingData{Input: f.Input})
+	if err != nil {
+		return err
+	}
+	m.CreatedAt = created
+	_, err = modelstore.Publish(ctx, f.Root, f.Name, m, payload)
+	return err
+}
+
+func run(ctx context.Context) error {
+	if err := runners.Check(); err != nil {
+		return err
+	}
+	o, err := optionsFromFlags(time.Now())
+	if err != nil {
+		return err
+	}
+	p, s := beam.NewPipelineWithRoot()
+	Build(s, o)
+	res, err := runners.Run(ctx, p)
+	if err != nil {
+		return err
+	}
+	counts := ""
+	if res != nil {
+		var read, ok, dead int64
+		for _, c := range res.Metrics().AllMetrics().Counters() {
+			k, isOurs := record.ParseCounterName(c.Key.Name)
+			if c.Key.Namespace != record.MetricNamespace || !isOurs || k.Source != Source.Name {
+				continue
+			}
+			switch {
+			case k.Outcome == record.OutcomeRead:
+				read += c.Result()
+			case k.Outcome == record.OutcomeDead:
+				dead += c.Result()
+			case k.Stage == clean.StageEventTime && k.Outcome == record.OutcomeOK:
+				ok += c.Result()
+			}
+		}
+		if read != ok+dead {
+			return fmt.Errorf("read %d != counted %d + dead %d: orders were lost", read, ok, dead)
+		}
+		counts = fmt.Sprintf("read %d = counted %d + dead %d; ", read, ok, dead)
+	}
+	a, err := modelstore.OpenLatest(ctx, o.ModelDir, o.Name, modelstore.WithKind(baseline.Kind))
+	if errors.Is(err, modelstore.ErrNotFound) || (err == nil && !strings.HasPrefix(a.Manifest.Version, o.Version)) {
+		return fmt.Errorf("%sno version published: no order in --input=%s had a readable created_at (see %s)", counts, o.Input, o.DeadLetter)
+	}
+	if err != nil {
+		return fmt.Errorf("reading back the published baseline: %w", err)
+	}
+	m, err := baseline.FromArtifact(a)
+	if err != nil {
+		return fmt.Errorf("reading back the published baseline: %w", err)
+	}
+	fmt.Printf("baseline-train: %spublished %s/%s/%s: %s\n", counts, o.ModelDir, o.Name, m.Version, m.Report.Summary())
+	return nil
+}
