@@ -52,7 +52,8 @@ run-topics: corpus
 test: apt-lists
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout=20m $(PKGS)
-	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx
+	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx ./io/modelstore ./transforms/apply
+	$(GO) test -count=1 -race -timeout=20m -run=TestBaselineSource ./transforms/ratealarm
 	$(GO) test -count=1 -race -timeout=20m -run='TestRelayExactlyOnceAndAcked|TestRestartAfterCancel' ./io/pubsub
 
 bench:
