@@ -37,7 +37,8 @@ import (
 var (
 	inputFlag           = flag.String("input", "", "glob of order JSON lines (replayed in event time) or pubsub://projects/P/subscriptions/S (required)")
 	outputFlag          = flag.String("output", "", "directory or gs:// prefix for history/ and dead/, or bq://project.dataset.table for the order history (required)")
-	alertsFlag          = flag.String("alerts", "", "directory, gs:// prefix, pubsub://projects/P/topics/T or bq://project.dataset.table for alerts (default <output>/alerts)")
+	alertsFlag          = flag.String("alerts", "", "where alerts go, comma-separated: directories, gs:// prefixes, pubsub://projects/P/topics/T, bq://project.dataset.table (default <output>/alerts)")
+	lakeFlag            = flag.String("lake", "", "directory or gs:// prefix for the raw orders as they arrived (window-aware files when streaming; default: none)")
 	deadFlag            = flag.String("dead_letter", "", "directory or gs:// prefix for failures (default <output>/dead; required with a bq:// output)")
 	windowFlag          = flag.Duration("window", time.Minute, "event-time window of the order counts")
 	detectorFlag        = flag.String("detector", "ewma", "ewma, mad, threshold (with --min/--max) or seasonal (with --baseline)")
@@ -93,8 +94,8 @@ func run(ctx context.Context) error {
 		}
 	}
 	fmt.Printf("orders: read %d = history %d + dead %d + duplicates %d (%v)\n", read, ok, dead, dups, read == ok+dead+dups)
-	if !pubsub.IsAddress(o.Alerts) && !isTable(o.Alerts) {
-		if err := printAlerts(ctx, o.Alerts); err != nil {
+	if dir := alertFiles(o.Alerts); dir != "" {
+		if err := printAlerts(ctx, dir); err != nil {
 			return err
 		}
 	}
@@ -102,6 +103,16 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("read %d != history %d + dead %d + duplicates %d: orders were lost", read, ok, dead, dups)
 	}
 	return nil
+}
+
+// alertFiles is the first alert destination that is files, or "".
+func alertFiles(dests []string) string {
+	for _, d := range dests {
+		if !pubsub.IsAddress(d) && !isTable(d) {
+			return d
+		}
+	}
+	return ""
 }
 
 // printAlerts prints the alarms written under dir, in time order.
@@ -162,10 +173,25 @@ func optionsFromFlags() (Options, error) {
 	if outTable && (dead == "" || alerts == "") {
 		return Options{}, fmt.Errorf("--dead_letter and --alerts are required with --output=%s (directories, gs:// prefixes, or a topic or table for --alerts)", out)
 	}
-	if isTable(alerts) {
-		if _, err := bigquery.ParseTable(alerts); err != nil {
-			return Options{}, fmt.Errorf("--alerts: %w", err)
+	var dests []string
+	for _, a := range strings.Split(alerts, ",") {
+		if a = strings.TrimSuffix(strings.TrimSpace(a), "/"); a == "" {
+			continue
 		}
+		if isTable(a) {
+			if _, err := bigquery.ParseTable(a); err != nil {
+				return Options{}, fmt.Errorf("--alerts: %w", err)
+			}
+		}
+		if pubsub.IsAddress(a) {
+			if _, err := pubsub.ParseTopic(a); err != nil {
+				return Options{}, fmt.Errorf("--alerts: %w", err)
+			}
+		}
+		dests = append(dests, a)
+	}
+	if *lakeFlag != "" && (isTable(*lakeFlag) || pubsub.IsAddress(*lakeFlag)) {
+		return Options{}, fmt.Errorf("--lake=%s: the raw lake is files; give a directory or gs:// prefix", *lakeFlag)
 	}
 	if isTable(dead) {
 		return Options{}, fmt.Errorf("--dead_letter=%s: the orders job writes failures to files; give a directory or gs:// prefix", dead)
@@ -173,8 +199,8 @@ func optionsFromFlags() (Options, error) {
 	if dead == "" {
 		dead = files.Join(out, "dead")
 	}
-	if alerts == "" {
-		alerts = files.Join(out, "alerts")
+	if len(dests) == 0 {
+		dests = []string{files.Join(out, "alerts")}
 	}
 	if *windowFlag <= 0 {
 		return Options{}, fmt.Errorf("--window=%s must be positive (e.g. --window=1m)", *windowFlag)
@@ -193,7 +219,7 @@ func optionsFromFlags() (Options, error) {
 	if staging == "" {
 		staging = filepath.Join(os.TempDir(), "beamline-orders-staging-"+time.Now().UTC().Format("20060102T150405.000000000"))
 	}
-	return Options{Input: *inputFlag, Output: out, Alerts: strings.TrimSuffix(alerts, "/"), DeadLetter: strings.TrimSuffix(dead, "/"),
+	return Options{Input: *inputFlag, Output: out, Alerts: dests, Lake: strings.TrimSuffix(*lakeFlag, "/"), DeadLetter: strings.TrimSuffix(dead, "/"),
 		Window: *windowFlag, Detector: spec, Dimensions: dims, IdleStop: *idleFlag, Staging: staging,
 		BaselineModel: strings.TrimSuffix(*baselineModelFlag, "/"), BaselineName: *baselineNameFlag, BaselineRefresh: *baselineRefreshFlag}, nil
 }

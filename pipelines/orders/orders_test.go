@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +91,52 @@ func readAll(t *testing.T, dir string) [][]byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestAlertsToSeveralPlacesAndTheRawLake sends the alerts to two destinations at once and
+// keeps the raw lake: both alert copies are the same, and the lake holds every input line
+// as it arrived.
+func TestAlertsToSeveralPlacesAndTheRawLake(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "orders.jsonl")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ordergen.Config{Seed: 2, Start: time.Date(2026, 11, 16, 12, 0, 0, 0, time.UTC), Span: 6 * time.Hour, Anomalies: 2}
+	if _, err := ordergen.Write(f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out, a1, a2, lake := filepath.Join(dir, "out"), filepath.Join(dir, "a1"), filepath.Join(dir, "a2"), filepath.Join(dir, "lake")
+	*inputFlag, *outputFlag, *alertsFlag, *lakeFlag, *dimsFlag = in, out, a1+","+a2, lake, ""
+	defer func() { *inputFlag, *outputFlag, *alertsFlag, *lakeFlag = "", "", "", "" }()
+	if err := run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines := func(d string) []string {
+		var all []string
+		for _, b := range readAll(t, d) {
+			for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+				if len(l) > 0 {
+					all = append(all, string(l))
+				}
+			}
+		}
+		sort.Strings(all)
+		return all
+	}
+	first, second := lines(a1), lines(a2)
+	if len(first) == 0 {
+		t.Fatalf("no alert raised over 6 hours with 2 injected anomalies")
+	}
+	if strings.Join(first, "\n") != strings.Join(second, "\n") {
+		t.Errorf("the two alert destinations differ: %d and %d alerts", len(first), len(second))
+	}
+	orders, _ := os.ReadFile(in)
+	want := strings.Split(strings.TrimSpace(string(orders)), "\n")
+	sort.Strings(want)
+	if got := lines(lake); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the lake holds %d lines, want the %d input lines as they arrived", len(got), len(want))
+	}
 }

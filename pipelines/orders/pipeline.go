@@ -21,6 +21,7 @@ import (
 
 func init() {
 	register.DoFn2x2[context.Context, record.Record, []byte, error](&encodeRecordFn{})
+	register.Function1x1[record.Record, []byte](rawPayload)
 	register.Function1x2(encodeFailure)
 	register.Function1x2(encodeAlert)
 	register.Function1x1(alertMessage)
@@ -40,9 +41,13 @@ type Options struct {
 	// Output is a directory or gs:// prefix (history/, dead/), or bq://project.dataset.table
 	// for the order history.
 	Output string
-	// Alerts is a directory or gs:// prefix, pubsub://projects/P/topics/T, or
-	// bq://project.dataset.table (ratealarm.Alert rows, partitioned by day on window_start).
-	Alerts string
+	// Alerts are where alerts go, each a directory or gs:// prefix, pubsub://projects/P/topics/T,
+	// or bq://project.dataset.table (ratealarm.Alert rows, partitioned by day on window_start):
+	// a topic for whoever must act at once and a table or files to keep, say.
+	Alerts []string
+	// Lake, when set, is a directory or gs:// prefix for the raw orders as they arrived
+	// (window-aware files dt=/hour= when streaming).
+	Lake string
 	// DeadLetter is a directory or gs:// prefix.
 	DeadLetter string
 	Window     time.Duration
@@ -146,22 +151,18 @@ func Build(s beam.Scope, o Options) {
 		dopts = append(dopts, ratealarm.BaselineFrom(o.BaselineModel, o.BaselineName, o.BaselineRefresh))
 	}
 	alerts := ratealarm.Detect(s, counts, o.Detector, dopts...)
-	if pubsub.IsAddress(o.Alerts) {
-		deads = append(deads, pubsub.Write(s, o.Alerts, beam.ParDo(s, alertMessage, alerts)))
-	} else if isTable(o.Alerts) {
-		// ratealarm.Alert rows, partitioned by the day of their window. An alert the table
-		// refuses goes to the dead letter as its JSON; it is no order, so the summary's
-		// counts are untouched.
-		opts := []bigquery.WriteOption{bigquery.WithPartitioning("window_start"), bigquery.WithClustering("key", "kind")}
+	for _, dest := range o.Alerts {
+		deads = append(deads, writeAlerts(s, o, dest, alerts)...)
+	}
+
+	// The raw lake: every order message or line as it arrived, before any cleaning.
+	if o.Lake != "" {
+		raw := beam.ParDo(s, rawPayload, recs)
 		if streaming(o) {
-			deads = append(deads, bigquery.Write(s, o.Alerts, alerts, opts...))
+			files.WriteWindowed(s, files.Join(o.Lake, "dt={date}", "hour={hour}")+"/", files.LateWindows(s, o.Window, 24*time.Hour, raw), files.Suffix(".jsonl"))
 		} else {
-			deads = append(deads, bigquery.Load(s, o.Alerts, alerts, o.Staging, opts...))
+			files.WriteLines(s, files.Join(o.Lake, "part"), ".jsonl", raw)
 		}
-	} else if streaming(o) {
-		files.WriteWindowed(s, files.Join(o.Alerts, "dt={date}")+"/", beam.ParDo(s, encodeAlert, files.LateWindows(s, o.Window, 24*time.Hour, alerts)), files.Suffix(".jsonl"))
-	} else {
-		files.WriteLines(s, files.Join(o.Alerts, "part"), ".jsonl", beam.ParDo(s, encodeAlert, alerts))
 	}
 
 	all := beam.Flatten(s, deads...)
@@ -193,3 +194,29 @@ func alertMessage(a ratealarm.Alert) pubsub.Message {
 	b, _ := jsonx.Marshal(a)
 	return pubsub.Message{Data: b, Attributes: map[string]string{"key": a.Key, "kind": a.Kind, "severity": a.Severity}}
 }
+
+// writeAlerts sends the alerts to one destination (a topic, a table, or files) and returns
+// the sink's failures.
+func writeAlerts(s beam.Scope, o Options, dest string, alerts beam.PCollection) []beam.PCollection {
+	switch {
+	case pubsub.IsAddress(dest):
+		return []beam.PCollection{pubsub.Write(s, dest, beam.ParDo(s, alertMessage, alerts))}
+	case isTable(dest):
+		// ratealarm.Alert rows, partitioned by the day of their window. An alert the table
+		// refuses goes to the dead letter as its JSON; it is no order, so the summary's
+		// counts are untouched.
+		opts := []bigquery.WriteOption{bigquery.WithPartitioning("window_start"), bigquery.WithClustering("key", "kind")}
+		if streaming(o) {
+			return []beam.PCollection{bigquery.Write(s, dest, alerts, opts...)}
+		}
+		return []beam.PCollection{bigquery.Load(s, dest, alerts, o.Staging, opts...)}
+	case streaming(o):
+		files.WriteWindowed(s, files.Join(dest, "dt={date}")+"/", beam.ParDo(s, encodeAlert, files.LateWindows(s, o.Window, 24*time.Hour, alerts)), files.Suffix(".jsonl"))
+	default:
+		files.WriteLines(s, files.Join(dest, "part"), ".jsonl", beam.ParDo(s, encodeAlert, alerts))
+	}
+	return nil
+}
+
+// rawPayload is an order as it arrived: the line or message body, untouched.
+func rawPayload(r record.Record) []byte { return r.Payload }
