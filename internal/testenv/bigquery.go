@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	bq "cloud.google.com/go/bigquery"
+	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -45,6 +48,33 @@ func (b *BQ) Endpoint() string { return "http://" + b.HTTP }
 // RESTOptions are the client options of a bigquery.Client talking to the emulator.
 func (b *BQ) RESTOptions() []option.ClientOption {
 	return []option.ClientOption{option.WithEndpoint(b.Endpoint()), option.WithoutAuthentication()}
+}
+
+// Query runs sql against the emulator and returns its rows; an error fails the test.
+func (b *BQ) Query(t testing.TB, sql string) [][]bq.Value {
+	t.Helper()
+	ctx := context.Background()
+	c, err := bq.NewClient(ctx, b.Project, b.RESTOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	it, err := c.Query(sql).Read(ctx)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	var rows [][]bq.Value
+	for {
+		var row []bq.Value
+		err := it.Next(&row)
+		if err == iterator.Done {
+			return rows
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		rows = append(rows, row)
+	}
 }
 
 // GRPCOptions are the client options of a managedwriter.Client talking to the emulator.

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	bq "cloud.google.com/go/bigquery"
-	"google.golang.org/api/iterator"
-
 	"github.com/beamline/beamline/internal/testenv"
 	"github.com/beamline/beamline/internal/toymodel"
 )
@@ -41,37 +38,15 @@ func TestBatchPredictionsToBigQuery(t *testing.T) {
 	if err := run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	c, err := bq.NewClient(ctx, b.Project, b.RESTOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	sql := fmt.Sprintf("SELECT id, model_version, ARRAY_LENGTH(topics) AS n, topics[OFFSET(0)].label AS top FROM `%s.%s.topics` ORDER BY id", b.Project, b.Dataset)
-	it, err := c.Query(sql).Read(ctx)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
 	rows := 0
-	for {
-		var r struct {
-			ID           string `bigquery:"id"`
-			ModelVersion string `bigquery:"model_version"`
-			N            int64  `bigquery:"n"`
-			Top          string `bigquery:"top"`
-		}
-		err := it.Next(&r)
-		if err == iterator.Done {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range b.Query(t, sql) {
+		id, version, n, top := r[0].(string), r[1].(string), r[2].(int64), r[3].(string)
 		var i int
-		fmt.Sscanf(r.ID, "d%d", &i)
+		fmt.Sscanf(id, "d%d", &i)
 		want := []string{"net", "audio", "games"}[i%3]
-		if r.ModelVersion != v || r.N != 3 || r.Top != want {
-			t.Errorf("row %s: version %s, %d topics, top %s; want %s, 3, %s", r.ID, r.ModelVersion, r.N, r.Top, v, want)
+		if version != v || n != 3 || top != want {
+			t.Errorf("row %s: version %s, %d topics, top %s; want %s, 3, %s", id, version, n, top, v, want)
 		}
 		rows++
 	}

@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	bq "cloud.google.com/go/bigquery"
 	gpubsub "cloud.google.com/go/pubsub/v2"
-	"google.golang.org/api/iterator"
 
 	"github.com/beamline/beamline/internal/testenv"
 )
@@ -16,24 +14,11 @@ import (
 // count runs a one-value query against the emulator.
 func count(t *testing.T, b *testenv.BQ, sql string) int64 {
 	t.Helper()
-	ctx := context.Background()
-	c, err := bq.NewClient(ctx, b.Project, b.RESTOptions()...)
-	if err != nil {
-		t.Fatal(err)
+	rows := b.Query(t, sql)
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		t.Fatalf("%s: got %v", sql, rows)
 	}
-	defer c.Close()
-	it, err := c.Query(sql).Read(ctx)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	var row []bq.Value
-	if err := it.Next(&row); err != nil && err != iterator.Done {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	if len(row) != 1 {
-		t.Fatalf("%s: got %v", sql, row)
-	}
-	return row[0].(int64)
+	return rows[0][0].(int64)
 }
 
 // TestStreamingIngestToBigQuery streams orders into a BigQuery table and the bad ones into a

@@ -23,7 +23,6 @@ import (
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/api/iterator"
 )
 
 func ptrTo[T any](v T) *T { return &v }
@@ -158,33 +157,6 @@ func TestOutputDefaults(t *testing.T) {
 	}
 }
 
-// query runs sql against the emulator and returns its rows.
-func query(t *testing.T, b *testenv.BQ, sql string) [][]bq.Value {
-	t.Helper()
-	ctx := context.Background()
-	c, err := bq.NewClient(ctx, b.Project, b.RESTOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	it, err := c.Query(sql).Read(ctx)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	var rows [][]bq.Value
-	for {
-		var row []bq.Value
-		err := it.Next(&row)
-		if err == iterator.Done {
-			return rows
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-		rows = append(rows, row)
-	}
-}
-
 // bqLog is the first n lines of the logstalgia sample, then a line that is no log line, a
 // comment, and a hit (status 418, 0 bytes) whose path is not UTF-8: the parser refuses it
 // (invalid_utf8), as BigQuery would, so it never reaches the table.
@@ -248,20 +220,20 @@ func TestBatchToBigQuery(t *testing.T) {
 					sum.LinesRead, sum.Parsed, sum.SinkRefused, sum.Dead, sum.Balanced, lines, head)
 			}
 
-			if n := query(t, b, "SELECT COUNT(*) FROM "+hitsTable.SQL())[0][0].(int64); n != sum.Parsed-sum.SinkRefused {
+			if n := b.Query(t, "SELECT COUNT(*) FROM "+hitsTable.SQL())[0][0].(int64); n != sum.Parsed-sum.SinkRefused {
 				t.Errorf("%s has %d rows, want parsed %d - refused %d", hitsTable, n, sum.Parsed, sum.SinkRefused)
 			}
 			gotStatus := map[string]int64{}
-			for _, r := range query(t, b, "SELECT status, COUNT(*) FROM "+hitsTable.SQL()+" GROUP BY status") {
+			for _, r := range b.Query(t, "SELECT status, COUNT(*) FROM "+hitsTable.SQL()+" GROUP BY status") {
 				gotStatus[strconv.FormatInt(r[0].(int64), 10)] = r[1].(int64)
 			}
 			if d := cmp.Diff(sum.Status, gotStatus); d != "" || len(gotStatus) < 2 {
 				t.Errorf("status counts of %s (-summary.json +table):\n%s", hitsTable, d)
 			}
-			if n := query(t, b, "SELECT SUM(bytes) FROM "+hitsTable.SQL())[0][0].(int64); n != sum.Bytes {
+			if n := b.Query(t, "SELECT SUM(bytes) FROM "+hitsTable.SQL())[0][0].(int64); n != sum.Bytes {
 				t.Errorf("SUM(bytes) of %s = %d, want summary.json's %d", hitsTable, n, sum.Bytes)
 			}
-			row := query(t, b, "SELECT host, path, status, bytes, time, browser, os, static, origin FROM "+hitsTable.SQL()+" WHERE line = 1")
+			row := b.Query(t, "SELECT host, path, status, bytes, time, browser, os, static, origin FROM "+hitsTable.SQL()+" WHERE line = 1")
 			if len(row) != 1 {
 				t.Fatalf("%s has %d rows of line 1, want 1", hitsTable, len(row))
 			}
@@ -274,7 +246,7 @@ func TestBatchToBigQuery(t *testing.T) {
 
 			var dead []deadLetter
 			if deadToTable {
-				for _, r := range query(t, b, "SELECT stage, reason, `offset`, payload_string FROM "+deadTable.SQL()) {
+				for _, r := range b.Query(t, "SELECT stage, reason, `offset`, payload_string FROM "+deadTable.SQL()) {
 					payload, _ := r[3].(string)
 					dead = append(dead, deadLetter{Stage: r[0].(string), Reason: r[1].(string), Line: r[2].(int64), Payload: payload})
 				}
@@ -383,10 +355,10 @@ func TestHitsTableRefusal(t *testing.T) {
 	if err := ptest.Run(p); err != nil {
 		t.Fatal(err)
 	}
-	if n := query(t, b, "SELECT COUNT(*) FROM "+table.SQL()+" WHERE line = 1 AND status = 200")[0][0].(int64); n != 1 {
+	if n := b.Query(t, "SELECT COUNT(*) FROM "+table.SQL()+" WHERE line = 1 AND status = 200")[0][0].(int64); n != 1 {
 		t.Errorf("%s has %d rows of the good hit, want 1", table, n)
 	}
-	if n := query(t, b, "SELECT COUNT(*) FROM "+table.SQL())[0][0].(int64); n != 1 {
+	if n := b.Query(t, "SELECT COUNT(*) FROM "+table.SQL())[0][0].(int64); n != 1 {
 		t.Errorf("%s has %d rows, want 1", table, n)
 	}
 	c, err := bq.NewClient(context.Background(), b.Project, b.RESTOptions()...)

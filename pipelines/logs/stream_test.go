@@ -138,13 +138,13 @@ func TestStreamingToBigQuery(t *testing.T) {
 	if read != n+1 || parsed != n || deadN != 1 || notFound != n/5 {
 		t.Errorf("over %d windows: read %d, written %d, dead %d, 404s %d; want %d, %d, 1, %d", len(names), read, parsed, deadN, notFound, n+1, n, n/5)
 	}
-	if got := query(t, b, "SELECT COUNT(*) FROM "+hits.SQL())[0][0].(int64); got != parsed {
+	if got := b.Query(t, "SELECT COUNT(*) FROM "+hits.SQL())[0][0].(int64); got != parsed {
 		t.Errorf("%s has %d rows, want the summaries' %d", hits, got, parsed)
 	}
-	if got := query(t, b, "SELECT COUNT(*) FROM "+hits.SQL()+" WHERE status = 404")[0][0].(int64); got != notFound {
+	if got := b.Query(t, "SELECT COUNT(*) FROM "+hits.SQL()+" WHERE status = 404")[0][0].(int64); got != notFound {
 		t.Errorf("%s has %d rows of status 404, want the summaries' %d", hits, got, notFound)
 	}
-	rows := query(t, b, "SELECT source, payload_string FROM "+dead.SQL())
+	rows := b.Query(t, "SELECT source, payload_string FROM "+dead.SQL())
 	if len(rows) != 1 || rows[0][0] != SourceName || rows[0][1] != "not a log line" {
 		t.Errorf("%s holds %v, want the one bad line of source %s", dead, rows, SourceName)
 	}

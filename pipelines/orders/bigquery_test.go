@@ -14,40 +14,12 @@ import (
 	bq "cloud.google.com/go/bigquery"
 	gpubsub "cloud.google.com/go/pubsub/v2"
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/api/iterator"
 
 	"github.com/beamline/beamline/internal/ordergen"
 	"github.com/beamline/beamline/internal/testenv"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/ratealarm"
 )
-
-// query runs sql against the emulator and returns its rows.
-func query(t *testing.T, b *testenv.BQ, sql string) [][]bq.Value {
-	t.Helper()
-	ctx := context.Background()
-	c, err := bq.NewClient(ctx, b.Project, b.RESTOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	it, err := c.Query(sql).Read(ctx)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	var out [][]bq.Value
-	for {
-		var row []bq.Value
-		err := it.Next(&row)
-		if err == iterator.Done {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-		out = append(out, row)
-	}
-}
 
 // generated sums what the generated orders should put in the table.
 type generated struct {
@@ -108,7 +80,7 @@ func TestBatchOrdersToBigQuery(t *testing.T) {
 
 	sql := fmt.Sprintf("SELECT COUNT(*), COUNT(DISTINCT order_id), SUM(total_minor), SUM(ARRAY_LENGTH(items)), "+
 		"SUM((SELECT SUM(it.quantity) FROM UNNEST(items) AS it)), COUNT(DISTINCT DATE(created_at)) FROM `%s`", table)
-	got := query(t, b, sql)
+	got := b.Query(t, sql)
 	wantRow := []bq.Value{want.orders, want.orders, want.totalMinor, want.lines, want.qty, int64(len(want.days))}
 	if len(got) != 1 || !reflect.DeepEqual(got[0], wantRow) {
 		t.Errorf("%s\n= %v, want %v (orders, distinct ids, Σ total_minor, Σ lines, Σ quantity, days)", sql, got, wantRow)
@@ -122,7 +94,7 @@ func TestBatchOrdersToBigQuery(t *testing.T) {
 		"COUNTIF(total_minor != (SELECT SUM(it.quantity * it.unit_price_minor) FROM UNNEST(items) AS it)), "+
 		"COUNTIF((SELECT COUNTIF(CAST(it.unit_price * IF(currency = 'JPY', 1, 100) AS INT64) != it.unit_price_minor) FROM UNNEST(items) AS it) > 0), "+
 		"COUNTIF(order_id = 'O-900001') FROM `%s`", table)
-	if got := query(t, b, sql); len(got) != 1 || !reflect.DeepEqual(got[0], []bq.Value{int64(0), int64(0), int64(0), int64(0)}) {
+	if got := b.Query(t, sql); len(got) != 1 || !reflect.DeepEqual(got[0], []bq.Value{int64(0), int64(0), int64(0), int64(0)}) {
 		t.Errorf("%s\n= %v, want no mismatched amount and no bad order", sql, got)
 	}
 
@@ -199,7 +171,7 @@ func TestBatchAlertsToBigQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, row := range query(t, b, fmt.Sprintf("SELECT window_start, key, kind, severity, observed FROM `%s`", table)) {
+	for _, row := range b.Query(t, fmt.Sprintf("SELECT window_start, key, kind, severity, observed FROM `%s`", table)) {
 		got = append(got, describe(ratealarm.Alert{WindowStart: row[0].(time.Time), Key: row[1].(string), Kind: row[2].(string), Severity: row[3].(string), Observed: row[4].(float64)}))
 	}
 	c, err := bq.NewClient(context.Background(), b.Project, b.RESTOptions()...)
@@ -257,7 +229,7 @@ func TestStreamingOrdersToBigQuery(t *testing.T) {
 	sql := fmt.Sprintf("SELECT COUNT(*), COUNT(DISTINCT order_id), SUM(total_minor), SUM(ARRAY_LENGTH(items)), "+
 		"SUM((SELECT SUM(it.quantity) FROM UNNEST(items) AS it)), "+
 		"COUNTIF(CAST(total * IF(currency = 'JPY', 1, 100) AS INT64) != total_minor) FROM `%s`", table)
-	got := query(t, b, sql)
+	got := b.Query(t, sql)
 	wantRow := []bq.Value{want.orders, want.orders, want.totalMinor, want.lines, want.qty, int64(0)}
 	if len(got) != 1 || !reflect.DeepEqual(got[0], wantRow) {
 		t.Errorf("%s\n= %v, want %v (orders, distinct ids, Σ total_minor, Σ lines, Σ quantity, bad NUMERIC totals)", sql, got, wantRow)
