@@ -32,6 +32,11 @@ const (
 	versionLayout = "20060102T150405Z"
 )
 
+// VersionAt is the version Publish gives a manifest created at t, unless that version
+// already exists (then it adds -2, -3, …). A job fixes its creation time at launch, so its
+// dead letters and logs can name the version before it is published.
+func VersionAt(t time.Time) string { return t.UTC().Format(versionLayout) }
+
 // OpenOption adjusts Open, OpenLatest, ReadManifest, SetLatest and NewRefresher.
 type OpenOption func(*openConfig)
 
@@ -95,7 +100,7 @@ func Publish(ctx context.Context, root, name string, m Manifest, payload map[str
 	if err != nil {
 		return "", err
 	}
-	base := m.CreatedAt.Format(versionLayout)
+	base := VersionAt(m.CreatedAt)
 	m.Version = base
 	for i := 2; taken[m.Version]; i++ {
 		m.Version = base + "-" + strconv.Itoa(i)

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/beamline/beamline/io/modelstore"
+	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/features/text"
 )
 
@@ -16,6 +17,20 @@ type Doc struct {
 	ID     string   `json:"id"`
 	Text   string   `json:"text"`
 	Labels []string `json:"labels"`
+}
+
+// DocRules are what a document must pass to be trained on or classified (clean.Decode[Doc]):
+// an id, and a text with something in it of at most maxText characters; labelled documents
+// also need their labels. Labels on a document to classify are ignored.
+func DocRules(maxText int, labelled bool) []clean.Rule {
+	rules := []clean.Rule{
+		{Field: "id", Required: true, Type: "string", Regex: `.*\S.*`},
+		{Field: "text", Required: true, Type: "string", Regex: `(?s).*\S.*`, MaxLen: maxText},
+	}
+	if labelled {
+		rules = append(rules, clean.Rule{Field: "labels", Required: true, Type: "array"})
+	}
+	return rules
 }
 
 // Algorithms Fit knows.
@@ -140,14 +155,18 @@ func (c *Classifier) TopK(doc string, k int, scratch *[]float32) []Scored {
 
 // Examples turns documents into examples for the classifier's model; labels the model does
 // not know are dropped from a document (a label new since training cannot be scored).
-func (c *Classifier) Examples(docs []Doc) []Example {
-	idx := make(map[string]int32, len(c.Model.Labels))
-	for i, l := range c.Model.Labels {
+func (c *Classifier) Examples(docs []Doc) []Example { return examples(docs, c.Model.Labels, c.Vector) }
+
+// examples turns documents into examples over labels with vector, dropping the labels not
+// among labels.
+func examples(docs []Doc, labels []string, vector func(string) text.Vector) []Example {
+	idx := make(map[string]int32, len(labels))
+	for i, l := range labels {
 		idx[l] = int32(i)
 	}
 	out := make([]Example, 0, len(docs))
 	for _, d := range docs {
-		e := Example{ID: d.ID, X: c.Vector(d.Text)}
+		e := Example{ID: d.ID, X: vector(d.Text)}
 		for _, l := range d.Labels {
 			if i, ok := idx[l]; ok {
 				e.Labels = append(e.Labels, i)
@@ -189,9 +208,7 @@ func Fit(in Inputs, cfg Config) (*Classifier, error) {
 	case AlgoNB, AlgoComplement:
 		m, err = NaiveBayes(stats, vocab.Len(), NBOptions{Complement: cfg.Algorithm == AlgoComplement, Alpha: cfg.Alpha})
 	case AlgoLinear, AlgoSVM:
-		// Build the classifier around an empty model first for its vectorizer.
-		shell := &Model{Kind: KindLinear, Labels: labels, Dim: vocab.Len(), W: make([]float32, vocab.Len()*len(labels)), Bias: make([]float32, len(labels))}
-		c, err := NewClassifier(shell, cfg.Features, vocab, InputTFIDF)
+		vec, err := text.NewVectorizer(cfg.Features, vocab)
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +218,7 @@ func Fit(in Inputs, cfg Config) (*Classifier, error) {
 		sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
 		lo := cfg.Linear
 		lo.Hinge = cfg.Algorithm == AlgoSVM
-		m, err = TrainLinear(c.Examples(docs), vocab.Len(), labels, lo)
+		m, err = TrainLinear(examples(docs, labels, vec.TFIDF), vocab.Len(), labels, lo)
 		if err != nil {
 			return nil, err
 		}
@@ -364,43 +381,32 @@ func InputsOf(docs []Doc, cfg Config) (Inputs, error) {
 	if err != nil {
 		return Inputs{}, err
 	}
+	// The same per-document counts and per-label accumulator as Train's combine.
 	in := Inputs{DF: map[string]int{}, Docs: len(docs)}
-	acc := map[string]map[string]float64{}
-	docsOf := map[string]float64{}
+	acc := map[string]*termAcc{}
 	var buf []string
-	seen := map[string]bool{}
 	for _, d := range docs {
-		buf = tok.Terms(d.Text, buf[:0])
-		clear(seen)
-		for _, t := range buf {
-			if !seen[t] {
-				seen[t] = true
-				in.DF[t]++
-			}
+		var tc termCounts
+		tc, buf = countTerms(tok, d.Text, buf)
+		for _, t := range tc.Terms {
+			in.DF[t]++
 		}
 		for _, l := range d.Labels {
-			m := acc[l]
-			if m == nil {
-				m = map[string]float64{}
-				acc[l] = m
+			a := acc[l]
+			if a == nil {
+				a = termStatsFn{}.CreateAccumulator()
+				acc[l] = a
 			}
-			docsOf[l]++
 			if termsPerLabel {
-				for _, t := range buf {
-					m[t]++
-				}
+				termStatsFn{}.AddInput(a, tc)
+			} else {
+				a.Docs++
 			}
 		}
 	}
-	for l, m := range acc {
-		ts := TermStats{Label: l, Docs: docsOf[l], Terms: make([]string, 0, len(m))}
-		for t := range m {
-			ts.Terms = append(ts.Terms, t)
-		}
-		sort.Strings(ts.Terms)
-		for _, t := range ts.Terms {
-			ts.Counts = append(ts.Counts, m[t])
-		}
+	for l, a := range acc {
+		ts := termStatsFn{}.ExtractOutput(a)
+		ts.Label = l
 		in.Labels = append(in.Labels, ts)
 	}
 	if linear {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"sort"
 
 	"github.com/beamline/beamline/transforms/features/text"
 )
@@ -222,14 +221,4 @@ func getString(r []byte) (string, []byte, error) {
 		return "", nil, fmt.Errorf("%w: truncated string", ErrCorrupt)
 	}
 	return string(r[:l]), r[l:], nil
-}
-
-// labelIndex maps label names to their positions, in sorted order of names.
-func sortedLabels(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for l := range set {
-		out = append(out, l)
-	}
-	sort.Strings(out)
-	return out
 }

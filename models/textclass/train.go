@@ -142,20 +142,28 @@ func (f *labelTermsFn) ProcessElement(d Doc, emit func(string, termCounts)) erro
 	if len(d.Labels) == 0 {
 		return nil
 	}
-	f.buf = f.tok.Terms(d.Text, f.buf[:0])
-	sort.Strings(f.buf)
 	var tc termCounts
-	for i, t := range f.buf {
-		if i > 0 && t == f.buf[i-1] {
+	tc, f.buf = countTerms(f.tok, d.Text, f.buf)
+	for _, l := range d.Labels {
+		emit(l, tc)
+	}
+	return nil
+}
+
+// countTerms is a document's distinct terms, sorted, with how often each occurs; buf is
+// scratch, returned for reuse.
+func countTerms(tok *text.Tokenizer, doc string, buf []string) (termCounts, []string) {
+	buf = tok.Terms(doc, buf[:0])
+	sort.Strings(buf)
+	var tc termCounts
+	for i, t := range buf {
+		if i > 0 && t == buf[i-1] {
 			tc.Counts[len(tc.Counts)-1]++
 			continue
 		}
 		tc.Terms, tc.Counts = append(tc.Terms, t), append(tc.Counts, 1)
 	}
-	for _, l := range d.Labels {
-		emit(l, tc)
-	}
-	return nil
+	return tc, buf
 }
 
 // termAcc accumulates one label's term counts.

@@ -69,7 +69,8 @@ type Options struct {
 	Input, ModelDir, Name, DeadLetter string
 	Window, HoldOut                   time.Duration
 	Dimensions                        []string
-	Version                           string // fixed at launch, so a retried publish rewrites the same version
+	Version                           string    // modelstore.VersionAt(Created)
+	Created                           time.Time // fixed at launch, so a retried publish names the same version
 }
 
 // modelName is what modelstore accepts as a model name (a plain path segment).
@@ -97,13 +98,14 @@ func optionsFromFlags(now time.Time) (Options, error) {
 			dims = append(dims, d)
 		}
 	}
-	version := now.UTC().Format("20060102T150405Z")
+	created := now.UTC().Truncate(time.Second)
+	version := modelstore.VersionAt(created)
 	dead := *deadFlag
 	if dead == "" {
 		dead = files.Join(*modelDirFlag, "_dead", *nameFlag, version)
 	}
 	return Options{Input: *inputFlag, ModelDir: strings.TrimSuffix(*modelDirFlag, "/"), Name: *nameFlag,
-		DeadLetter: strings.TrimSuffix(dead, "/"), Window: *windowFlag, HoldOut: *holdOutFlag, Dimensions: dims, Version: version}, nil
+		DeadLetter: strings.TrimSuffix(dead, "/"), Window: *windowFlag, HoldOut: *holdOutFlag, Dimensions: dims, Version: version, Created: created}, nil
 }
 
 // Spec is the part of the orders job's clean.Spec that decides what is counted and under
@@ -135,7 +137,7 @@ func Build(s beam.Scope, o Options) {
 	orders, dead2 := clean.Apply(s, beam.ParDo(s, unwrapHistory, parsed), Spec())
 	counts := ratealarm.Count(s, orders, o.Window, ratealarm.Dimensions(o.Dimensions...))
 	trained := baseline.Train(s, counts, baseline.HoldOut(o.HoldOut))
-	beam.ParDo0(s, &publishFn{Root: o.ModelDir, Name: o.Name, Version: o.Version, Input: o.Input}, trained)
+	beam.ParDo0(s, &publishFn{Root: o.ModelDir, Name: o.Name, Created: o.Created, Input: o.Input}, trained)
 	files.WriteLines(s, files.Join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, beam.Flatten(s, dead1, dead2)))
 }
 
@@ -143,22 +145,18 @@ func encodeFailure(f record.Failure) ([]byte, error) { return jsonx.Marshal(f) }
 
 // publishFn writes the trained baselines as a new version of the store.
 type publishFn struct {
-	Root    string `json:"root"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Input   string `json:"input"`
+	Root    string    `json:"root"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	Input   string    `json:"input"`
 }
 
 func (f *publishFn) ProcessElement(ctx context.Context, t baseline.Trained) error {
-	created, err := time.Parse("20060102T150405Z", f.Version)
-	if err != nil {
-		return err
-	}
 	m, payload, err := t.Artifact(f.Name, modelstore.TrainingData{Input: f.Input})
 	if err != nil {
 		return err
 	}
-	m.CreatedAt = created
+	m.CreatedAt = f.Created
 	_, err = modelstore.Publish(ctx, f.Root, f.Name, m, payload)
 	return err
 }
@@ -180,18 +178,14 @@ func run(ctx context.Context) error {
 	counts := ""
 	if res != nil {
 		var read, ok, dead int64
-		for _, c := range res.Metrics().AllMetrics().Counters() {
-			k, isOurs := record.ParseCounterName(c.Key.Name)
-			if c.Key.Namespace != record.MetricNamespace || !isOurs || k.Source != Source.Name {
-				continue
-			}
+		for k, n := range record.SumCounters(res.Metrics().AllMetrics(), Source.Name) {
 			switch {
 			case k.Outcome == record.OutcomeRead:
-				read += c.Result()
+				read += n
 			case k.Outcome == record.OutcomeDead:
-				dead += c.Result()
+				dead += n
 			case k.Stage == clean.StageEventTime && k.Outcome == record.OutcomeOK:
-				ok += c.Result()
+				ok += n
 			}
 		}
 		if read != ok+dead {

@@ -136,18 +136,14 @@ func run(ctx context.Context) error {
 		return err
 	}
 	var read, ok, dead int64
-	for _, c := range res.Metrics().AllMetrics().Counters() {
-		k, isOurs := record.ParseCounterName(c.Key.Name)
-		if c.Key.Namespace != record.MetricNamespace || !isOurs || k.Source != Source.Name {
-			continue
-		}
+	for k, n := range record.SumCounters(res.Metrics().AllMetrics(), Source.Name) {
 		switch {
 		case k.Outcome == record.OutcomeRead:
-			read += c.Result()
+			read += n
 		case k.Outcome == record.OutcomeDead:
-			dead += c.Result()
+			dead += n
 		case k.Outcome == record.OutcomeWritten && k.Stage != apply.Stage:
-			ok += c.Result() // delivered: files, table or topic
+			ok += n // delivered: files, table or topic
 		}
 	}
 	fmt.Printf("documents: read %d = predicted %d + dead %d (%v)\n", read, ok, dead, read == ok+dead)

@@ -23,7 +23,6 @@ import (
 func init() {
 	register.DoFn2x2[context.Context, apply.Prediction, []byte, error](&encodeFn{})
 	register.DoFn2x1[context.Context, apply.Prediction, Row](&rowFn{})
-	register.DoFn2x1[context.Context, record.Failure, record.Failure](&refusedFn{})
 	register.Function1x1[apply.Prediction, pubsub.Message](message)
 	register.Function1x2[record.Failure, []byte, error](encodeFailure)
 }
@@ -44,15 +43,6 @@ type Options struct {
 
 func streaming(o Options) bool { return pubsub.IsAddress(o.Input) }
 
-// Rules a document must pass: an id, and a text with something in it of at most maxText
-// characters. Labels, if present, are ignored.
-func Rules(maxText int) []clean.Rule {
-	return []clean.Rule{
-		{Field: "id", Required: true, Type: "string", Regex: `.*\S.*`},
-		{Field: "text", Required: true, Type: "string", Regex: `(?s).*\S.*`, MaxLen: maxText},
-	}
-}
-
 // Build adds the job to s: read → tag → decode → apply.Topics → output, every failure to the
 // dead letter.
 func Build(s beam.Scope, o Options) {
@@ -68,7 +58,7 @@ func Build(s beam.Scope, o Options) {
 	} else {
 		raw = files.Read(s, o.Input)
 	}
-	docs, bad := clean.Decode[textclass.Doc](s, tag.Records(s, Source, raw), Rules(o.MaxText), clean.NormaliseSpec{})
+	docs, bad := clean.Decode[textclass.Doc](s, tag.Records(s, Source, raw), textclass.DocRules(o.MaxText, false), clean.NormaliseSpec{})
 	preds, unclassified := apply.Topics(s, docs, o.Apply)
 	deads = append(deads, bad, unclassified)
 
@@ -81,7 +71,7 @@ func Build(s beam.Scope, o Options) {
 		} else {
 			refused = bigquery.Load(s, o.Output, rows, o.Staging, bigquery.WithPartitioning("predicted_at"), bigquery.WithClustering("model_version"))
 		}
-		deads = append(deads, beam.ParDo(s, &refusedFn{}, refused))
+		deads = append(deads, record.Refused(s, Source.Name, StageWrite, refused))
 	case pubsub.IsAddress(o.Output):
 		// pubsub.Write counts each confirmed publish, and each failure, under the source.
 		deads = append(deads, pubsub.Write(s, o.Output, beam.ParDo(s, message, preds)))
@@ -138,7 +128,7 @@ type TopicRow struct {
 	Score float64 `bigquery:"score"`
 }
 
-// rowFn makes the BigQuery row and counts it written; refusedFn takes refusals back out.
+// rowFn makes the BigQuery row and counts it written; record.Refused takes refusals back out.
 type rowFn struct{ ctr record.Counters }
 
 func (f *rowFn) ProcessElement(ctx context.Context, p apply.Prediction) Row {
@@ -148,16 +138,6 @@ func (f *rowFn) ProcessElement(ctx context.Context, p apply.Prediction) Row {
 	}
 	f.ctr.Inc(ctx, Source.Name, StageWrite, record.OutcomeWritten, "")
 	return r
-}
-
-// refusedFn moves a row the table refused from written to dead.
-type refusedFn struct{ ctr record.Counters }
-
-func (f *refusedFn) ProcessElement(ctx context.Context, fl record.Failure) record.Failure {
-	fl.Source = Source.Name
-	f.ctr.Add(ctx, -1, Source.Name, StageWrite, record.OutcomeWritten, "")
-	f.ctr.Inc(ctx, Source.Name, fl.Stage, record.OutcomeDead, fl.Reason)
-	return fl
 }
 
 func encodeFailure(f record.Failure) ([]byte, error) { return jsonx.Marshal(f) }

@@ -22,7 +22,6 @@ func init() {
 	register.DoFn1x2[record.Failure, []byte, error](&encodeFailureFn{})
 	register.DoFn2x3[context.Context, record.Record, string, []byte, error](&encodeRecordKVFn{})
 	register.DoFn2x1[context.Context, record.Record, record.Record](&countWrittenFn{})
-	register.DoFn2x1[context.Context, record.Failure, record.Failure](&sinkRefusedFn{})
 	register.Function1x1(failRefusedFn)
 	register.Function1x3(encodeFailureKV)
 }
@@ -176,7 +175,7 @@ func writeClean(s beam.Scope, c SourceConfig, ok beam.PCollection, o Options) []
 		} else {
 			refused = bigquery.Load(s, o.Output, counted, files.Join(o.Staging, c.Name), bigquery.WithPartitioning("event_time"), bigquery.WithClustering("source"))
 		}
-		return []beam.PCollection{beam.ParDo(s, &sinkRefusedFn{}, refused)}
+		return []beam.PCollection{record.Refused(s, "", StageWrite, refused)}
 	case isTopic(o.Output):
 		// pubsub.Write counts each confirmed publish (and each failure) under the source.
 		return []beam.PCollection{pubsub.Write(s, o.Output, pubsub.Records(s, ok))}
@@ -227,22 +226,12 @@ func (f *encodeRecordFn) ProcessElement(ctx context.Context, r record.Record) ([
 	return b, nil
 }
 
-// countWrittenFn counts records handed to a sink that reports refusals (sinkRefusedFn).
+// countWrittenFn counts records handed to a sink that reports refusals (record.Refused).
 type countWrittenFn struct{ written record.Counters }
 
 func (f *countWrittenFn) ProcessElement(ctx context.Context, r record.Record) record.Record {
 	f.written.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
 	return r
-}
-
-// sinkRefusedFn moves a record the sink refused from written to dead in the counters, so the
-// summary still balances.
-type sinkRefusedFn struct{ ctr record.Counters }
-
-func (f *sinkRefusedFn) ProcessElement(ctx context.Context, fl record.Failure) record.Failure {
-	f.ctr.Add(ctx, -1, fl.Source, StageWrite, record.OutcomeWritten, "")
-	f.ctr.Inc(ctx, fl.Source, fl.Stage, record.OutcomeDead, fl.Reason)
-	return fl
 }
 
 func failRefusedFn(fl record.Failure) error {

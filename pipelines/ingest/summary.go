@@ -41,15 +41,7 @@ func Summarize(res metrics.QueryResults, sources []string) Summary {
 	for _, s := range sources {
 		get(s)
 	}
-	for _, c := range res.Counters() {
-		if c.Key.Namespace != record.MetricNamespace {
-			continue
-		}
-		k, ok := record.ParseCounterName(c.Key.Name)
-		if !ok {
-			continue
-		}
-		v := c.Result()
+	for k, v := range record.SumCounters(res, "") {
 		if by[k.Source] == nil {
 			// Counters of IO steps named after a subscription or topic, not a source.
 			continue

@@ -77,20 +77,16 @@ func run(ctx context.Context) error {
 		return err
 	}
 	var read, ok, dead, dups int64
-	for _, c := range res.Metrics().AllMetrics().Counters() {
-		k, isOurs := record.ParseCounterName(c.Key.Name)
-		if c.Key.Namespace != record.MetricNamespace || !isOurs || k.Source != Source.Name {
-			continue
-		}
+	for k, n := range record.SumCounters(res.Metrics().AllMetrics(), Source.Name) {
 		switch {
 		case k.Stage == "tag" && k.Outcome == record.OutcomeRead:
-			read += c.Result()
+			read += n
 		case k.Outcome == record.OutcomeWritten:
-			ok += c.Result()
+			ok += n
 		case k.Outcome == record.OutcomeDead:
-			dead += c.Result()
+			dead += n
 		case k.Outcome == record.OutcomeDuplicate:
-			dups += c.Result()
+			dups += n
 		}
 	}
 	fmt.Printf("orders: read %d = history %d + dead %d + duplicates %d (%v)\n", read, ok, dead, dups, read == ok+dead+dups)

@@ -128,7 +128,7 @@ func Build(s beam.Scope, o Options) {
 	case strings.HasPrefix(o.Output, bigquery.Scheme):
 		// One typed row per order (OrderRow): the lines as a REPEATED RECORD, the table
 		// partitioned by the day of created_at. A row the table refuses moves from written
-		// to dead (sinkRefusedFn) so the summary balances.
+		// to dead (record.Refused) so the summary balances.
 		opts := []bigquery.WriteOption{bigquery.WithPartitioning("created_at"), bigquery.WithClustering("country")}
 		rows, bad := beam.ParDo2(s, &toRowFn{}, ok)
 		var refused beam.PCollection
@@ -137,7 +137,7 @@ func Build(s beam.Scope, o Options) {
 		} else {
 			refused = bigquery.Load(s, o.Output, rows, o.Staging, opts...)
 		}
-		deads = append(deads, bad, beam.ParDo(s, &sinkRefusedFn{}, refused))
+		deads = append(deads, bad, record.Refused(s, Source.Name, StageWrite, refused))
 	case streaming(o):
 		files.WriteWindowed(s, files.Join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, files.LateWindows(s, o.Window, 24*time.Hour, ok)), files.Suffix(".jsonl"))
 	default:

@@ -21,7 +21,6 @@ func init() {
 	beam.RegisterType(reflect.TypeFor[OrderRow]())
 	register.DoFn4x0[context.Context, record.Record, func(OrderRow), func(record.Failure)](&toRowFn{})
 	register.Emitter1[OrderRow]()
-	register.DoFn2x1[context.Context, record.Failure, record.Failure](&sinkRefusedFn{})
 }
 
 // StageRow is the stage of an order that could not be turned into an OrderRow.
@@ -179,18 +178,4 @@ func (f *toRowFn) ProcessElement(ctx context.Context, r record.Record, emit func
 	}
 	f.ctr.Inc(ctx, r.Source, StageWrite, record.OutcomeWritten, "")
 	emit(row)
-}
-
-// sinkRefusedFn moves an order the BigQuery sink refused from written to dead in the
-// counters, so the summary still balances. A refused typed row carries the row as JSON, and
-// from a load job no source: it is the orders source.
-type sinkRefusedFn struct{ ctr record.Counters }
-
-func (f *sinkRefusedFn) ProcessElement(ctx context.Context, fl record.Failure) record.Failure {
-	if fl.Source == "" {
-		fl.Source = Source.Name
-	}
-	f.ctr.Add(ctx, -1, fl.Source, StageWrite, record.OutcomeWritten, "")
-	f.ctr.Inc(ctx, fl.Source, fl.Stage, record.OutcomeDead, fl.Reason)
-	return fl
 }

@@ -144,17 +144,12 @@ func TestSinkRefusedMovesWrittenToDead(t *testing.T) {
 	recs := beam.CreateList(s, []record.Record{cleaned(t, "O-1"), cleaned(t, "O-2"), cleaned(t, "O-3")})
 	_, bad := beam.ParDo2(s, &toRowFn{}, recs)
 	refused := beam.CreateList(s, []record.Failure{{Stage: "bigquery.Load", Reason: "bq_invalid_row", PayloadString: `{"order_id":"O-2"}`}})
-	beam.ParDo(s, &sinkRefusedFn{}, beam.Flatten(s, bad, refused))
+	record.Refused(s, Source.Name, StageWrite, beam.Flatten(s, bad, refused))
 	res, err := ptest.RunWithMetrics(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[record.CounterKey]int64{}
-	for _, c := range res.Metrics().AllMetrics().Counters() {
-		if k, ok := record.ParseCounterName(c.Key.Name); ok {
-			got[k] += c.Result()
-		}
-	}
+	got := record.SumCounters(res.Metrics().AllMetrics(), "")
 	want := map[record.CounterKey]int64{
 		{Source: "orders", Stage: StageWrite, Outcome: record.OutcomeWritten}:                             2,
 		{Source: "orders", Stage: "bigquery.Load", Outcome: record.OutcomeDead, Reason: "bq_invalid_row"}: 1,

@@ -72,7 +72,8 @@ func main() {
 type Options struct {
 	Input, ModelDir, Name, DeadLetter string
 	HeldOut, MaxText                  int
-	Version                           string // fixed at launch, so a retried publish rewrites the same version
+	Version                           string    // modelstore.VersionAt(Created)
+	Created                           time.Time // fixed at launch, so a retried publish names the same version
 	Config                            textclass.Config
 }
 
@@ -102,32 +103,23 @@ func optionsFromFlags(now time.Time) (Options, error) {
 	if err := cfg.Validate(); err != nil {
 		return Options{}, fmt.Errorf("flags: %w (see --algorithm, --ngrams, --stop_words, --min_df, --max_df, --select, --alpha)", err)
 	}
-	version := now.UTC().Format("20060102T150405Z")
+	created := now.UTC().Truncate(time.Second)
+	version := modelstore.VersionAt(created)
 	dead := *deadFlag
 	if dead == "" {
 		dead = files.Join(*modelDirFlag, "_dead", *nameFlag, version)
 	}
 	return Options{Input: *inputFlag, ModelDir: strings.TrimSuffix(*modelDirFlag, "/"), Name: *nameFlag,
-		DeadLetter: strings.TrimSuffix(dead, "/"), HeldOut: *heldOutFlag, MaxText: *maxBytesFlag, Version: version, Config: cfg}, nil
-}
-
-// Rules a training document must pass: an id, a text with something in it, at most MaxText
-// characters, and at least one label.
-func Rules(maxText int) []clean.Rule {
-	return []clean.Rule{
-		{Field: "id", Required: true, Type: "string", Regex: `.*\S.*`},
-		{Field: "text", Required: true, Type: "string", Regex: `(?s).*\S.*`, MaxLen: maxText},
-		{Field: "labels", Required: true, Type: "array"},
-	}
+		DeadLetter: strings.TrimSuffix(dead, "/"), HeldOut: *heldOutFlag, MaxText: *maxBytesFlag, Version: version, Created: created, Config: cfg}, nil
 }
 
 // Build adds the training job to s.
 func Build(s beam.Scope, o Options) {
 	recs := tag.Records(s, Source, files.Read(s, o.Input))
-	docs, dead := clean.Decode[textclass.Doc](s, recs, Rules(o.MaxText), clean.NormaliseSpec{})
+	docs, dead := clean.Decode[textclass.Doc](s, recs, textclass.DocRules(o.MaxText, true), clean.NormaliseSpec{})
 	train, test := textclass.Split(s, docs, o.HeldOut)
 	trained := textclass.Train(s, train, test, o.Config)
-	beam.ParDo0(s, &publishFn{Root: o.ModelDir, Name: o.Name, Version: o.Version, Input: o.Input, Config: o.Config}, trained)
+	beam.ParDo0(s, &publishFn{Root: o.ModelDir, Name: o.Name, Created: o.Created, Input: o.Input, Config: o.Config}, trained)
 	files.WriteLines(s, files.Join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, dead))
 }
 
@@ -137,7 +129,7 @@ func encodeFailure(f record.Failure) ([]byte, error) { return jsonx.Marshal(f) }
 type publishFn struct {
 	Root    string           `json:"root"`
 	Name    string           `json:"name"`
-	Version string           `json:"version"`
+	Created time.Time        `json:"created"`
 	Input   string           `json:"input"`
 	Config  textclass.Config `json:"config"`
 }
@@ -147,15 +139,11 @@ func (f *publishFn) ProcessElement(ctx context.Context, t textclass.Trained) err
 	if err != nil {
 		return err
 	}
-	created, err := time.Parse("20060102T150405Z", f.Version)
-	if err != nil {
-		return err
-	}
 	m, payload, err := c.Artifact(f.Name, f.Config, t.Report, modelstore.TrainingData{Input: f.Input, Records: int64(t.Docs)})
 	if err != nil {
 		return err
 	}
-	m.CreatedAt = created
+	m.CreatedAt = f.Created
 	_, err = modelstore.Publish(ctx, f.Root, f.Name, m, payload)
 	return err
 }
@@ -176,18 +164,14 @@ func run(ctx context.Context) error {
 	}
 	if res != nil {
 		var read, ok, dead int64
-		for _, c := range res.Metrics().AllMetrics().Counters() {
-			k, isOurs := record.ParseCounterName(c.Key.Name)
-			if c.Key.Namespace != record.MetricNamespace || !isOurs || k.Source != Source.Name {
-				continue
-			}
+		for k, n := range record.SumCounters(res.Metrics().AllMetrics(), Source.Name) {
 			switch {
 			case k.Outcome == record.OutcomeRead:
-				read += c.Result()
+				read += n
 			case k.Outcome == record.OutcomeDead:
-				dead += c.Result()
+				dead += n
 			case k.Stage == clean.StageDecode:
-				ok += c.Result()
+				ok += n
 			}
 		}
 		fmt.Printf("topics-train: read %d = documents %d + dead %d (%v)\n", read, ok, dead, read == ok+dead)

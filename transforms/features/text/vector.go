@@ -10,14 +10,3 @@ type Vector struct {
 
 // Len is the number of non-zero features.
 func (v Vector) Len() int { return len(v.Idx) }
-
-// Dot is the dot product of v with the dense weights w; indices past len(w) count as zero.
-func (v Vector) Dot(w []float32) float32 {
-	var s float32
-	for i, j := range v.Idx {
-		if int(j) < len(w) {
-			s += v.Val[i] * w[j]
-		}
-	}
-	return s
-}
