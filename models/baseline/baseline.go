@@ -168,12 +168,6 @@ func Fit(counts []ratealarm.WindowCount, holdOut time.Duration) Trained {
 	return t
 }
 
-// features is the manifest's description of what the baselines expect as input.
-type features struct {
-	Window string   `json:"window"` // the count window the baselines were learned at
-	Keys   []string `json:"keys"`
-}
-
 // Artifact lays t out for modelstore.Publish: baselines.json and report.json, the Kind, the
 // data range (first window start to last window end, events counted) and, as Metrics, the
 // held-out evaluation of ratealarm.All (absent when nothing could be held out). data.Input is
@@ -190,7 +184,7 @@ func (t Trained) Artifact(name string, data modelstore.TrainingData) (modelstore
 	if err != nil {
 		return modelstore.Manifest{}, nil, err
 	}
-	feat, _ := json.Marshal(features{Window: t.Report.Window, Keys: t.Report.Keys})
+	feat, _ := json.Marshal(ratealarm.BaselineFeatures{Window: t.Report.Window, Keys: t.Report.Keys})
 	params, _ := json.Marshal(map[string]string{"hold_out": t.Report.HoldOut})
 	data.From, data.To, data.Records = t.Report.From, t.Report.To, t.Report.Events
 	metrics := map[string]float64{"keys": float64(len(t.Baselines)), "windows": float64(t.Report.Windows)}
@@ -226,10 +220,7 @@ func FromArtifact(a *modelstore.Artifact) (*Model, error) {
 			return nil, fmt.Errorf("%w: %s: %v", modelstore.ErrCorrupt, FileReport, err)
 		}
 	}
-	var f features
-	if len(a.Manifest.Features) > 0 && json.Unmarshal(a.Manifest.Features, &f) == nil {
-		m.Window, _ = time.ParseDuration(f.Window)
-	}
+	m.Window = ratealarm.BaselineWindow(a.Manifest)
 	return m, nil
 }
 

@@ -77,7 +77,7 @@ func detectWithPublished(t *testing.T, models, version string, day time.Time) {
 	passert.Empty(s, dead)
 	counts := ratealarm.Count(s, orders, time.Hour, ratealarm.Dimensions("country"))
 	alerts := ratealarm.Detect(s, counts, ratealarm.Spec{Detector: "seasonal", Seasonal: &ratealarm.Seasonal{K: 5, MinExpected: 2}},
-		ratealarm.BaselineFrom(models, "order-baseline", time.Minute), ratealarm.MaxQuiet(1))
+		ratealarm.BaselineFrom(models, "order-baseline", time.Hour, time.Minute), ratealarm.MaxQuiet(1))
 	passert.Equals(s, beam.ParDo(s, &renderAlertFn{From: day, Before: 24, Version: version}, alerts), "spike@18", "resolved@23")
 	ptest.RunAndValidate(t, p)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/io/bigquery"
 	"github.com/beamline/beamline/io/files"
+	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/runners"
 	"github.com/beamline/beamline/transforms/ratealarm"
@@ -68,6 +69,9 @@ func run(ctx context.Context) error {
 	}
 	o, err := optionsFromFlags()
 	if err != nil {
+		return err
+	}
+	if err := checkBaselineModel(ctx, o); err != nil {
 		return err
 	}
 	p, s := beam.NewPipelineWithRoot()
@@ -258,4 +262,22 @@ func detectorSpec() (ratealarm.Spec, error) {
 		return spec, fmt.Errorf("--detector=%s: %w (set --min/--max for threshold)", *detectorFlag, err)
 	}
 	return spec, nil
+}
+
+// checkBaselineModel fails fast when --baseline_model has no baseline to follow, or its newest
+// one was learned at another window than --window: the job would otherwise start, and then
+// fail or refuse the version at its first count.
+func checkBaselineModel(ctx context.Context, o Options) error {
+	if o.BaselineModel == "" {
+		return nil
+	}
+	a, err := modelstore.OpenLatest(ctx, o.BaselineModel, o.BaselineName, modelstore.WithKind(ratealarm.BaselineKind))
+	if err != nil {
+		return fmt.Errorf("--baseline_model=%s --baseline_name=%s: %w (publish one with pipelines/baseline-train --window=%s)",
+			o.BaselineModel, o.BaselineName, err, o.Window)
+	}
+	if err := ratealarm.CheckBaselineWindow(a.Manifest, o.Window); err != nil {
+		return fmt.Errorf("--window=%s with --baseline_model=%s: %w", o.Window, o.BaselineModel, err)
+	}
+	return nil
 }

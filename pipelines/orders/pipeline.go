@@ -148,7 +148,7 @@ func Build(s beam.Scope, o Options) {
 	counts := ratealarm.Count(s, ok, o.Window, ratealarm.Dimensions(o.Dimensions...))
 	dopts := []ratealarm.DetectOption{ratealarm.ModelVersion(o.Detector.Detector)}
 	if o.BaselineModel != "" {
-		dopts = append(dopts, ratealarm.BaselineFrom(o.BaselineModel, o.BaselineName, o.BaselineRefresh))
+		dopts = append(dopts, ratealarm.BaselineFrom(o.BaselineModel, o.BaselineName, o.Window, o.BaselineRefresh))
 	}
 	alerts := ratealarm.Detect(s, counts, o.Detector, dopts...)
 	for _, dest := range o.Alerts {

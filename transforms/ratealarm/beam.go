@@ -247,7 +247,7 @@ func (f *detectFn) Setup(ctx context.Context) error {
 		return err
 	}
 	f.fallback = len(f.Spec.Seasonal.Baseline) > 0 || len(f.Spec.Seasonal.Keys) > 0
-	f.src = sharedSource(f.Store.Root, f.Store.Name, f.Store.Refresh)
+	f.src = sharedSource(f.Store.Root, f.Store.Name, f.Store.Window, f.Store.Refresh)
 	_ = f.follow(ctx) // load now if the store allows; first use tries again and reports
 	return nil
 }
@@ -306,6 +306,10 @@ func (f *detectFn) ProcessElement(ctx context.Context, sp state.Provider, tp tim
 	start, size := c.WindowStart.UnixMilli(), c.WindowEnd.UnixMilli()-c.WindowStart.UnixMilli()
 	if size <= 0 {
 		return nil // not a window: nothing to judge (Count never makes one)
+	}
+	if f.Store != nil && size != int64(f.Store.Window/time.Millisecond) {
+		return fmt.Errorf("ratealarm.Detect: key %q has a count of a %s window, but BaselineFrom follows baselines of %s windows; give BaselineFrom the window given to Count",
+			key, time.Duration(size)*time.Millisecond, f.Store.Window)
 	}
 	_ = f.follow(ctx) // only judging needs a baseline: OnTimer reports a missing one
 	ks, err := f.load(sp)

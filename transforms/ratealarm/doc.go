@@ -29,7 +29,7 @@
 //
 //	alerts := ratealarm.Detect(s, counts, ratealarm.Spec{Detector: "seasonal",
 //		Seasonal: &ratealarm.Seasonal{K: 5, Spans: []int{1, 5, 15}}},
-//		ratealarm.BaselineFrom("gs://lake/models", "order-baseline", 5*time.Minute))
+//		ratealarm.BaselineFrom("gs://lake/models", "order-baseline", time.Minute, 5*time.Minute))
 //
 // Over generated fortnights of orders (internal/ordergen: 20 orders a minute on average,
 // diurnal and weekly rhythm, 24 injected bursts, drops and outages) the seasonal detector

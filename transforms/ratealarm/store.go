@@ -45,6 +45,43 @@ func CheckBaselines(m map[string]Baseline) error {
 	return nil
 }
 
+// BaselineFeatures is the feature spec a published baseline's manifest carries: the count
+// window it was learned at (a Go duration, e.g. "1m0s") and the keys it has baselines for.
+// An expected count is per window, so a baseline only judges counts of its own window.
+type BaselineFeatures struct {
+	Window string   `json:"window"`
+	Keys   []string `json:"keys,omitempty"`
+}
+
+// BaselineWindow is the count window a published baseline was learned at, from its manifest;
+// 0 when the manifest does not say (or says something that is not a duration).
+func BaselineWindow(m modelstore.Manifest) time.Duration {
+	var f BaselineFeatures
+	if len(m.Features) == 0 || json.Unmarshal(m.Features, &f) != nil {
+		return 0
+	}
+	d, err := time.ParseDuration(f.Window)
+	if err != nil || d <= 0 {
+		return 0
+	}
+	return d
+}
+
+// CheckBaselineWindow refuses (modelstore.ErrIncompatible) a baseline learned at another
+// count window than window, or one whose manifest does not say: its expected counts would be
+// off by the ratio of the windows, and every window would look like a spike or a drop.
+func CheckBaselineWindow(m modelstore.Manifest, window time.Duration) error {
+	switch got := BaselineWindow(m); {
+	case got == 0:
+		return fmt.Errorf("%w: baseline %s version %s does not say its count window (manifest features.window); republish it with pipelines/baseline-train",
+			modelstore.ErrIncompatible, m.Name, m.Version)
+	case got != window:
+		return fmt.Errorf("%w: baseline %s version %s was learned at %s windows, the counts are %s windows; train one at %s (baseline-train --window=%s) or count at %s",
+			modelstore.ErrIncompatible, m.Name, m.Version, got, window, window, window, got)
+	}
+	return nil
+}
+
 // DecodeBaselines reads the per-key baselines of a published version, refusing another kind
 // (modelstore.ErrIncompatible) and a file that does not parse or check (modelstore.ErrCorrupt).
 // It is the decoder Detect's BaselineFrom gives its modelstore.Refresher.
@@ -75,11 +112,12 @@ func (s Seasonal) WithBaselines(m map[string]Baseline) Seasonal {
 
 // BaselineSource follows the newest published baselines of one model in a store for a
 // running detector. It reads the store only when asked, and at most once per refresh
-// interval; a version that is corrupt, incompatible or does not decode is refused (and not
-// downloaded again while LATEST names it) and the version held keeps serving.
+// interval; a version that is corrupt, incompatible (another kind, or learned at another
+// count window) or does not decode is refused (and not downloaded again while LATEST names
+// it) and the version held keeps serving.
 type BaselineSource struct {
-	root, name string
-	refresh    time.Duration
+	root, name      string
+	window, refresh time.Duration
 	ref        *modelstore.Refresher[map[string]Baseline]
 
 	mu      sync.Mutex
@@ -87,11 +125,20 @@ type BaselineSource struct {
 	lastErr error
 }
 
-// NewBaselineSource returns a source of model name under root (a directory or gs:// prefix),
-// reading the store at most once per refresh. It holds nothing until the first Current.
-func NewBaselineSource(root, name string, refresh time.Duration) *BaselineSource {
-	return &BaselineSource{root: root, name: name, refresh: refresh,
-		ref: modelstore.NewRefresher(root, name, DecodeBaselines, modelstore.WithKind(BaselineKind))}
+// NewBaselineSource returns a source of model name under root (a directory or gs:// prefix)
+// for counts of window (versions learned at another window are refused; 0 takes any), reading
+// the store at most once per refresh. It holds nothing until the first Current.
+func NewBaselineSource(root, name string, window, refresh time.Duration) *BaselineSource {
+	decode := func(a *modelstore.Artifact) (map[string]Baseline, error) {
+		if window > 0 {
+			if err := CheckBaselineWindow(a.Manifest, window); err != nil {
+				return nil, err
+			}
+		}
+		return DecodeBaselines(a)
+	}
+	return &BaselineSource{root: root, name: name, window: window, refresh: refresh,
+		ref: modelstore.NewRefresher(root, name, decode, modelstore.WithKind(BaselineKind))}
 }
 
 // Current returns the baselines held and their version, reading the store first when refresh
@@ -128,13 +175,13 @@ var sources = struct {
 	m map[string]*BaselineSource
 }{m: map[string]*BaselineSource{}}
 
-func sharedSource(root, name string, refresh time.Duration) *BaselineSource {
-	key := strings.Join([]string{root, name, refresh.String()}, "\x00")
+func sharedSource(root, name string, window, refresh time.Duration) *BaselineSource {
+	key := strings.Join([]string{root, name, window.String(), refresh.String()}, "\x00")
 	sources.Lock()
 	defer sources.Unlock()
 	s := sources.m[key]
 	if s == nil {
-		s = NewBaselineSource(root, name, refresh)
+		s = NewBaselineSource(root, name, window, refresh)
 		sources.m[key] = s
 	}
 	return s
@@ -144,11 +191,14 @@ func sharedSource(root, name string, refresh time.Duration) *BaselineSource {
 type storeRef struct {
 	Root    string        `json:"root"`
 	Name    string        `json:"name"`
+	Window  time.Duration `json:"window"`
 	Refresh time.Duration `json:"refresh"`
 }
 
 // BaselineFrom makes the seasonal detector judge with the newest baselines published as model
-// name under root (a directory or gs:// prefix; see models/baseline), learned per key: each
+// name under root (a directory or gs:// prefix; see models/baseline), learned per key at count
+// window (the window given to Count: a version learned at another one is refused, and a count
+// of another window fails Detect): each
 // worker loads them on first use and looks for a new version at most once per refresh
 // (default one minute), when a count or a timer arrives. A new version that is corrupt,
 // incompatible or fails to decode is refused and the one held keeps serving. Alerts carry the
@@ -157,8 +207,8 @@ type storeRef struct {
 // The spec's own Baseline and Keys, if any, serve until a version has loaded; without them,
 // Detect fails (a retryable error) while no version can be loaded. The spec's K, Spans, MinStd
 // and MinExpected still apply.
-func BaselineFrom(root, name string, refresh time.Duration) DetectOption {
-	return func(c *detectConfig) { c.store = &storeRef{Root: root, Name: name, Refresh: refresh} }
+func BaselineFrom(root, name string, window, refresh time.Duration) DetectOption {
+	return func(c *detectConfig) { c.store = &storeRef{Root: root, Name: name, Window: window, Refresh: refresh} }
 }
 
 // checkStore panics, at construction, on a BaselineFrom that cannot work with spec.
@@ -173,6 +223,8 @@ func checkStore(r *storeRef, spec Spec) {
 		panic("ratealarm.Detect: BaselineFrom root is empty; give the model store's directory or gs:// prefix")
 	case r.Name == "":
 		panic("ratealarm.Detect: BaselineFrom name is empty; give the model's name in the store (e.g. order-baseline)")
+	case r.Window <= 0:
+		panic(fmt.Sprintf("ratealarm.Detect: BaselineFrom window %s must be the window of the counts (Count's), e.g. time.Minute", r.Window))
 	case r.Refresh < 0:
 		panic(fmt.Sprintf("ratealarm.Detect: BaselineFrom refresh %s must not be negative", r.Refresh))
 	}

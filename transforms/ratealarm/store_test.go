@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,9 +46,15 @@ func flatBaseline(mean, std float64) map[string]ratealarm.Baseline {
 	return map[string]ratealarm.Baseline{ratealarm.All: b}
 }
 
-// publish stores baselines as a version created at created, of kind (ratealarm.BaselineKind
-// when empty), and returns the version.
+// publish stores baselines learned at hourly windows as a version created at created, of kind
+// (ratealarm.BaselineKind when empty), and returns the version.
 func publish(t *testing.T, root, name, kind string, created time.Time, baselines any) string {
+	t.Helper()
+	return publishAt(t, root, name, kind, time.Hour, created, baselines)
+}
+
+// publishAt is publish for baselines learned at window (0: the manifest does not say).
+func publishAt(t *testing.T, root, name, kind string, window time.Duration, created time.Time, baselines any) string {
 	t.Helper()
 	if kind == "" {
 		kind = ratealarm.BaselineKind
@@ -56,15 +63,19 @@ func publish(t *testing.T, root, name, kind string, created time.Time, baselines
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := modelstore.Publish(context.Background(), root, name, modelstore.Manifest{Kind: kind, CreatedAt: created},
-		map[string][]byte{ratealarm.BaselinesFile: b})
+	m := modelstore.Manifest{Kind: kind, CreatedAt: created}
+	if window > 0 {
+		m.Features, _ = json.Marshal(ratealarm.BaselineFeatures{Window: window.String()})
+	}
+	v, err := modelstore.Publish(context.Background(), root, name, m, map[string][]byte{ratealarm.BaselinesFile: b})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
-// A newer version that is corrupt, of another kind or not a valid baseline is refused; the
+// A newer version that is corrupt, of another kind, learned at another count window (or not
+// saying which) or not a valid baseline is refused; the
 // version held keeps judging; a good newer version is taken, but only once the refresh
 // interval has passed.
 func TestBaselineSourceKeepsTheGoodVersion(t *testing.T) {
@@ -72,7 +83,7 @@ func TestBaselineSourceKeepsTheGoodVersion(t *testing.T) {
 	root, name := t.TempDir(), "order-baseline"
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	v1 := publish(t, root, name, "", day, flatBaseline(30, 3))
-	src := ratealarm.NewBaselineSource(root, name, time.Minute)
+	src := ratealarm.NewBaselineSource(root, name, time.Hour, time.Minute)
 	now := time.Now()
 	if _, v, err := src.Current(ctx, now); v != v1 || err != nil {
 		t.Fatalf("Current = %s, %v; want %s, nil", v, err, v1)
@@ -95,8 +106,12 @@ func TestBaselineSourceKeepsTheGoodVersion(t *testing.T) {
 			publish(t, root, name, "", c, map[string]ratealarm.Baseline{"all": {0: {Mean: -1}}})
 		}, time.Minute, "", modelstore.ErrCorrupt},
 		{"not a baseline", func(c time.Time) { publish(t, root, name, "", c, []int{1, 2}) }, time.Minute, "", modelstore.ErrCorrupt},
-		{"good, within the refresh interval", func(c time.Time) { publish(t, root, name, "", c, flatBaseline(60, 3)) }, 30 * time.Second, "", modelstore.ErrCorrupt},
-		{"good, once the interval has passed", nil, time.Minute, day.Add(5 * time.Hour).Format("20060102T150405Z"), nil},
+		{"learned at 5-minute windows", func(c time.Time) {
+			publishAt(t, root, name, "", 5*time.Minute, c, flatBaseline(3, 1))
+		}, time.Minute, "", modelstore.ErrIncompatible},
+		{"window not stated", func(c time.Time) { publishAt(t, root, name, "", 0, c, flatBaseline(3, 1)) }, time.Minute, "", modelstore.ErrIncompatible},
+		{"good, within the refresh interval", func(c time.Time) { publish(t, root, name, "", c, flatBaseline(60, 3)) }, 30 * time.Second, "", modelstore.ErrIncompatible},
+		{"good, once the interval has passed", nil, time.Minute, day.Add(7 * time.Hour).Format("20060102T150405Z"), nil},
 	}
 	for i, st := range steps {
 		if st.publish != nil {
@@ -130,7 +145,7 @@ func TestDetectBaselineFromStore(t *testing.T) {
 	p, s := beam.NewPipelineWithRoot()
 	ev := ratealarm.Count(s, teststream.Create(s, stream(t, time.Hour, counts)), time.Hour)
 	alerts := ratealarm.Detect(s, ev, ratealarm.Spec{Detector: "seasonal", Seasonal: &ratealarm.Seasonal{K: 4}},
-		ratealarm.BaselineFrom(root, name, time.Minute), ratealarm.MaxQuiet(2), ratealarm.ModelVersion("replaced"))
+		ratealarm.BaselineFrom(root, name, time.Hour, time.Minute), ratealarm.MaxQuiet(2), ratealarm.ModelVersion("replaced"))
 	passert.Equals(s, beam.ParDo(s, &alertVersionFn{Before: 24}, alerts), "spike@14/"+v, "resolved@19/"+v)
 	ptest.RunAndValidate(t, p)
 }
@@ -140,9 +155,24 @@ func TestDetectBaselineFromEmptyStoreFails(t *testing.T) {
 	p, s := beam.NewPipelineWithRoot()
 	ev := ratealarm.Count(s, teststream.Create(s, stream(t, time.Hour, repeat(3, 10))), time.Hour)
 	ratealarm.Detect(s, ev, ratealarm.Spec{Detector: "seasonal", Seasonal: &ratealarm.Seasonal{K: 4}},
-		ratealarm.BaselineFrom(t.TempDir(), "order-baseline", time.Minute), ratealarm.MaxQuiet(1))
+		ratealarm.BaselineFrom(t.TempDir(), "order-baseline", time.Hour, time.Minute), ratealarm.MaxQuiet(1))
 	if err := ptest.Run(p); err == nil {
 		t.Error("Detect with BaselineFrom over an empty store ran without error, want a failure")
+	}
+}
+
+// Counts of another window than the one BaselineFrom was given fail the job with a message
+// naming both windows, rather than judging hourly counts against per-half-hour expectations.
+func TestDetectBaselineFromOtherWindowFails(t *testing.T) {
+	root, name := t.TempDir(), "order-baseline"
+	publishAt(t, root, name, "", 30*time.Minute, time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC), flatBaseline(15, 3))
+	p, s := beam.NewPipelineWithRoot()
+	ev := ratealarm.Count(s, teststream.Create(s, stream(t, time.Hour, repeat(3, 30))), time.Hour)
+	ratealarm.Detect(s, ev, ratealarm.Spec{Detector: "seasonal", Seasonal: &ratealarm.Seasonal{K: 4}},
+		ratealarm.BaselineFrom(root, name, 30*time.Minute, time.Minute), ratealarm.MaxQuiet(1))
+	err := ptest.Run(p)
+	if err == nil || !strings.Contains(err.Error(), "count of a 1h0m0s window") {
+		t.Errorf("Detect over hourly counts with a half-hour BaselineFrom: err = %v, want a failure naming the 1h0m0s window", err)
 	}
 }
 
@@ -153,11 +183,12 @@ func TestBaselineFromPanics(t *testing.T) {
 		spec ratealarm.Spec
 		opt  ratealarm.DetectOption
 	}{
-		{"not seasonal", ratealarm.Spec{Detector: "ewma", EWMA: &ratealarm.EWMA{Alpha: 0.1, Z: 4}}, ratealarm.BaselineFrom("/tmp/m", "b", 0)},
-		{"no root", seasonal, ratealarm.BaselineFrom("", "b", 0)},
-		{"no name", seasonal, ratealarm.BaselineFrom("/tmp/m", "", 0)},
-		{"negative refresh", seasonal, ratealarm.BaselineFrom("/tmp/m", "b", -time.Second)},
-		{"no K", ratealarm.Spec{Detector: "seasonal", Seasonal: &ratealarm.Seasonal{}}, ratealarm.BaselineFrom("/tmp/m", "b", 0)},
+		{"not seasonal", ratealarm.Spec{Detector: "ewma", EWMA: &ratealarm.EWMA{Alpha: 0.1, Z: 4}}, ratealarm.BaselineFrom("/tmp/m", "b", time.Minute, 0)},
+		{"no root", seasonal, ratealarm.BaselineFrom("", "b", time.Minute, 0)},
+		{"no name", seasonal, ratealarm.BaselineFrom("/tmp/m", "", time.Minute, 0)},
+		{"no window", seasonal, ratealarm.BaselineFrom("/tmp/m", "b", 0, 0)},
+		{"negative refresh", seasonal, ratealarm.BaselineFrom("/tmp/m", "b", time.Minute, -time.Second)},
+		{"no K", ratealarm.Spec{Detector: "seasonal", Seasonal: &ratealarm.Seasonal{}}, ratealarm.BaselineFrom("/tmp/m", "b", time.Minute, 0)},
 		{"no baseline without the store", seasonal, ratealarm.MaxQuiet(3)},
 	}
 	for _, tc := range tests {
@@ -183,7 +214,7 @@ func BenchmarkBaselineSourceCurrent(b *testing.B) {
 		map[string][]byte{ratealarm.BaselinesFile: bj}); err != nil {
 		b.Fatal(err)
 	}
-	src := ratealarm.NewBaselineSource(root, "m", time.Hour)
+	src := ratealarm.NewBaselineSource(root, "m", 0, time.Hour)
 	now := time.Now()
 	if m, _, err := src.Current(ctx, now); m == nil {
 		b.Fatal(err)
