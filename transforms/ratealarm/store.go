@@ -118,7 +118,7 @@ func (s Seasonal) WithBaselines(m map[string]Baseline) Seasonal {
 type BaselineSource struct {
 	root, name      string
 	window, refresh time.Duration
-	ref        *modelstore.Refresher[map[string]Baseline]
+	ref             *modelstore.Refresher[map[string]Baseline]
 
 	mu      sync.Mutex
 	checked time.Time // when the store was last read; zero before the first read
