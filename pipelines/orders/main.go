@@ -94,6 +94,11 @@ func run(ctx context.Context) error {
 		}
 	}
 	fmt.Printf("orders: read %d = history %d + dead %d + duplicates %d (%v)\n", read, ok, dead, dups, read == ok+dead+dups)
+	for _, c := range res.Metrics().AllMetrics().Counters() {
+		if c.Key.Namespace == "ratealarm" && c.Key.Name == "alerts_after_input_end" && c.Result() > 0 {
+			fmt.Printf("orders: left out %d alert(s) of windows after the end of the input (the end of a replay is not silence)\n", c.Result())
+		}
+	}
 	if dir := alertFiles(o.Alerts); dir != "" {
 		if err := printAlerts(ctx, dir); err != nil {
 			return err

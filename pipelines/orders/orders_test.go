@@ -62,6 +62,9 @@ func TestReplayDayRaisesInjectedAnomalies(t *testing.T) {
 				t.Fatal(err)
 			}
 			raised[a.WindowStart.UTC()] = a.Kind
+			if end := cfg.Start.Add(cfg.Span); !a.WindowStart.Before(end) {
+				t.Errorf("alert %s at %s: the replay ends at %s, the end of a file is not silence", a.Kind, a.WindowStart.Format(time.RFC3339), end.Format("15:04"))
+			}
 		}
 	}
 	for _, a := range injected {

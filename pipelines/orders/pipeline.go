@@ -147,6 +147,10 @@ func Build(s beam.Scope, o Options) {
 	// Rate alarm.
 	counts := ratealarm.Count(s, ok, o.Window, ratealarm.Dimensions(o.Dimensions...))
 	dopts := []ratealarm.DetectOption{ratealarm.ModelVersion(o.Detector.Detector)}
+	if !streaming(o) {
+		// A replay's end is not an outage: no silence for the windows after the file.
+		dopts = append(dopts, ratealarm.BoundedInput())
+	}
 	if o.BaselineModel != "" {
 		dopts = append(dopts, ratealarm.BaselineFrom(o.BaselineModel, o.BaselineName, o.Window, o.BaselineRefresh))
 	}

@@ -23,6 +23,9 @@ func init() {
 	register.Function1x2[WindowCount, string, WindowCount](keyOfCount)
 	register.DoFn6x1[context.Context, state.Provider, timers.Provider, string, WindowCount, func(Alert), error](&detectFn{})
 	register.Emitter1[Alert]()
+	register.Function1x1[WindowCount, int64](windowEndMillis)
+	register.DoFn4x0[context.Context, Alert, func(*int64) bool, func(Alert)](&inputEndFn{})
+	register.Iter1[int64]()
 }
 
 // All is the key under which Count counts every event.
@@ -110,6 +113,7 @@ func toWindowCount(w beam.Window, key string, n int) WindowCount {
 func keyOfCount(c WindowCount) (string, WindowCount) { return c.Key, c }
 
 type detectConfig struct {
+	bounded  bool
 	policy   Policy
 	version  string
 	maxQuiet int
@@ -136,6 +140,18 @@ func MaxQuiet(n int) DetectOption { return func(c *detectConfig) { c.maxQuiet = 
 // the allowed lateness passed to Count. Default 0.
 func Lateness(d time.Duration) DetectOption { return func(c *detectConfig) { c.lateness = d } }
 
+// BoundedInput says the counts come from a bounded input, a batch replay of files. When such
+// an input ends, its watermark jumps to the end of time and Detect's timers judge the
+// MaxQuiet windows after the last count as empty: the end of the file looks like silence.
+// With BoundedInput, Detect drops the alerts of windows that start at or after the end of
+// the last window with a count of any key (a key that went quiet earlier is still judged),
+// counting them in the metric ratealarm/alerts_after_input_end.
+//
+// It needs the whole input before the first alert leaves (the end of the input is a side
+// input), which a batch job has; do not use it in a streaming job, whose alerts it would hold
+// back forever.
+func BoundedInput() DetectOption { return func(c *detectConfig) { c.bounded = true } }
+
 // Detect runs the detector spec names over each key's series of window counts and sends
 // alerts through the alarm Policy. It is a stateful DoFn keyed by WindowCount.Key: the
 // detector's State and the AlarmState live in Beam state, and an event-time timer at the
@@ -151,7 +167,7 @@ func Lateness(d time.Duration) DetectOption { return func(c *detectConfig) { c.l
 // the on-time count.
 //
 // The end of a bounded input looks like silence to an event-time detector: the last
-// MaxQuiet windows after the data stops are judged as zeros.
+// MaxQuiet windows after the data stops are judged as zeros. BoundedInput drops those alerts.
 //
 // With BaselineFrom, the seasonal detector judges with the newest baselines published to a
 // model store, which each worker polls at most once per refresh; alerts carry the version.
@@ -189,12 +205,37 @@ func Detect(s beam.Scope, counts beam.PCollection, spec Spec, opts ...DetectOpti
 	// timestamp (the end of its window).
 	global := beam.WindowInto(s, window.NewGlobalWindows(), counts)
 	keyed := beam.ParDo(s, keyOfCount, global)
-	return beam.ParDo(s, &detectFn{
+	alerts := beam.ParDo(s, &detectFn{
 		Spec: spec, Policy: c.policy, ModelVersion: c.version, MaxQuiet: c.maxQuiet, Store: c.store,
 		Lateness: int64(c.lateness / time.Millisecond),
 		St:       state.MakeValueState[[]byte]("ratealarm"),
 		Tick:     timers.InEventTime("tick"),
 	}, keyed)
+	if !c.bounded {
+		return alerts
+	}
+	end := stats.Max(s, beam.ParDo(s, windowEndMillis, global))
+	return beam.ParDo(s, &inputEndFn{}, alerts, beam.SideInput{Input: end})
+}
+
+func windowEndMillis(c WindowCount) int64 { return c.WindowEnd.UnixMilli() }
+
+var alertsAfterInputEnd = beam.NewCounter("ratealarm", "alerts_after_input_end")
+
+// inputEndFn drops the alerts of windows that start at or after the end of the input: the
+// latest end of a counted window (Unix ms), a side input of at most one value.
+type inputEndFn struct{}
+
+func (*inputEndFn) ProcessElement(ctx context.Context, a Alert, end func(*int64) bool, emit func(Alert)) {
+	var e int64
+	for last := int64(0); end(&last); {
+		e = max(e, last)
+	}
+	if a.WindowStart.UnixMilli() >= e && e > 0 {
+		alertsAfterInputEnd.Inc(ctx, 1)
+		return
+	}
+	emit(a)
 }
 
 // keyState is everything Detect remembers about one key. Times are Unix milliseconds.

@@ -22,6 +22,7 @@ func TestMain(m *testing.M) { ptest.Main(m) }
 func init() {
 	register.DoFn2x0[ratealarm.Alert, func(string)](&alertsBeforeFn{})
 	register.Function1x1[ratealarm.WindowCount, string](countString)
+	register.Function1x1[ratealarm.Alert, string](keyAlertFn)
 	register.Emitter1[string]()
 }
 
@@ -208,5 +209,54 @@ func TestConstructionPanics(t *testing.T) {
 			_, s := beam.NewPipelineWithRoot()
 			f(s, beam.Create(s, ratealarm.WindowCount{}))
 		}()
+	}
+}
+
+// keyAlertFn renders an alert as "key kind@minute" (minutes after base).
+func keyAlertFn(a ratealarm.Alert) string {
+	return fmt.Sprintf("%s %s@%d", a.Key, a.Kind, int(a.WindowStart.Sub(base)/time.Minute))
+}
+
+// When the input ends, the windows after it are judged empty: silence, unless Detect is told
+// the input is bounded. A key that went quiet before the end is still alarmed either way.
+func TestDetectBoundedInputEnd(t *testing.T) {
+	c := teststream.NewConfig()
+	for m := range 20 {
+		start := base.Add(time.Duration(m) * time.Minute)
+		for j := range 8 {
+			country := "gb"
+			if j%2 == 1 {
+				if m >= 10 {
+					continue // de goes quiet at minute 10
+				}
+				country = "de"
+			}
+			if err := c.AddElements(start.Add(time.Duration(j)*time.Second).UnixMilli(), order(m*8+j, country)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.AdvanceWatermark(start.Add(time.Minute).UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.AdvanceWatermarkToInfinity(); err != nil {
+		t.Fatal(err)
+	}
+	spec := ratealarm.Spec{Detector: "threshold", Threshold: &ratealarm.Threshold{Min: 3}}
+	for _, tc := range []struct {
+		name string
+		opts []ratealarm.DetectOption
+		want []string
+	}{
+		{"unbounded", nil, []string{"country=de silence@10", "all silence@20", "country=gb silence@20"}},
+		{"bounded", []ratealarm.DetectOption{ratealarm.BoundedInput()}, []string{"country=de silence@10"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, s := beam.NewPipelineWithRoot()
+			counts := ratealarm.Count(s, teststream.Create(s, c), time.Minute, ratealarm.Dimensions("country"))
+			alerts := ratealarm.Detect(s, counts, spec, append(tc.opts, ratealarm.MaxQuiet(3))...)
+			passert.Equals(s, beam.ParDo(s, keyAlertFn, alerts), beam.CreateList(s, tc.want))
+			ptest.RunAndValidate(t, p)
+		})
 	}
 }
