@@ -17,6 +17,10 @@
 //   - dataflow: --project, --region and --staging_location (gs://…) are required. With
 //     --dry_run the job is translated offline and its JSON printed to stdout; nothing is staged
 //     or submitted and no network is used.
+//
+// --cpuprofile=FILE writes a CPU profile of the process while the pipeline runs: with prism
+// in process, that is the runner and the SDK harness together, the whole local job (go tool
+// pprof FILE). On other runners it profiles only the launcher; Dataflow has --cpu_profiling.
 package runners
 
 import (
@@ -28,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -40,6 +45,8 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
 )
+
+var cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of this process while the pipeline runs to this file (prism: the whole local job)")
 
 // Names of the runners Run accepts, and their aliases.
 var runnerAliases = map[string]string{
@@ -197,5 +204,16 @@ func RunConfig(ctx context.Context, p *beam.Pipeline, c Config, w io.Writer) (be
 	// The flags are set for the SDK's runners, which read them directly.
 	*jobopts.Endpoint = c.Endpoint
 	*jobopts.EnvironmentType = c.EnvironmentType
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	return beam.Run(ctx, name, p)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamline/beamline/internal/testenv"
 	"github.com/beamline/beamline/transforms/clean"
+	"github.com/beamline/beamline/transforms/features"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/google/go-cmp/cmp"
 )
@@ -395,6 +396,36 @@ func TestReportFormatting(t *testing.T) {
 	}
 }
 
+// hitKeys writes the time keys as time.Format would, in the zone the line was logged in, and
+// counts a hit without allocating.
+func TestHitKeysTimeAndAllocs(t *testing.T) {
+	p := clean.AccessLogParser{Format: clean.MustCompileLogFormat("combined")}
+	var h clean.Hit
+	line := `dyn-530.optus.com.au - - [02/Apr/2009:08:05:51 +1200] "GET /latest.php HTTP/1.1" 200 244 "-" "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1)"`
+	r := record.Record{Source: "b", Payload: []byte(line)}
+	if err := p.ParseRecord(&r, &h); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	uas := features.NewUserAgentCache(0)
+	hitKeys(&h, nil, uas, func(k []byte, _ Tally) { got[string(k)] = true })
+	for _, want := range []string{
+		kindDay + sep + h.Time.Format("2006-01-02"), kindHour + sep + h.Time.Format("2006-01-02T15"),
+		kindMinute + sep + h.Time.Format("2006-01-02T15:04"), kindVisitor + sep + "20090402|dyn-530.optus.com.au|Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1)",
+	} {
+		if !got[want] {
+			t.Errorf("hitKeys did not emit %q; got %v", want, got)
+		}
+	}
+	if !got[kindHour+sep+"2009-04-02T08"] {
+		t.Errorf("the hour key is not the logged hour 08 (+1200): %v", got)
+	}
+	buf := make([]byte, 0, 256)
+	if a := testing.AllocsPerRun(100, func() { buf = hitKeys(&h, buf, uas, func([]byte, Tally) {}) }); a != 0 {
+		t.Errorf("hitKeys allocates %.1f times per hit, want 0", a)
+	}
+}
+
 // BenchmarkHitKeys is the per-hit work of the aggregation: the keys of one real hit and
 // their per-bundle sums.
 func BenchmarkHitKeys(b *testing.B) {
@@ -410,9 +441,10 @@ func BenchmarkHitKeys(b *testing.B) {
 	emit := func(string, Tally) {}
 	add := func(k []byte, t Tally) { sums.add(k, t, emit) }
 	var buf []byte
+	uas := features.NewUserAgentCache(0)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = hitKeys(&h, buf, add)
+		buf = hitKeys(&h, buf, uas, add)
 	}
 }
 

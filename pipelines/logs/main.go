@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -47,10 +48,25 @@ var (
 
 func main() {
 	flag.Parse()
+	tuneGC()
 	beam.Init()
 	if err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "logs:", err)
 		os.Exit(1)
+	}
+}
+
+// tuneGC lets the heap grow 4× between collections instead of 2× unless GOGC says otherwise,
+// under a soft limit of 1.5 GiB unless GOMEMLIMIT says otherwise. The job's live heap is small
+// (lines stream through; the aggregates are bounded), so at Go's default the collector ran
+// constantly: on bench-logs' 1M lines, GOGC=400 took user CPU from 9.5–11.6 s to 7.0–7.8 s for
+// 35 MB more peak RSS (166 MB). The limit keeps the 2 GB bound if the heap grows.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1536 << 20)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/clean"
+	"github.com/beamline/beamline/transforms/features"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/beamline/beamline/transforms/tag"
 )
@@ -115,7 +116,7 @@ func Build(s beam.Scope, o Options) {
 	ss := s.Scope("logs.Aggregate")
 	parts := []beam.PCollection{
 		beam.ParDo(ss, &countReadFn{bundleSums{MaxKeys: defaultMaxKeys}}, recs),
-		beam.ParDo(ss, &hitStatsFn{bundleSums{MaxKeys: defaultMaxKeys}}, hits),
+		beam.ParDo(ss, &hitStatsFn{bundleSums: bundleSums{MaxKeys: defaultMaxKeys}}, hits),
 		beam.ParDo(ss, &deadStatsFn{bundleSums{MaxKeys: defaultMaxKeys}}, dead)}
 	if refused.IsValid() {
 		parts = append(parts, beam.ParDo(ss, &refusedStatsFn{}, refused))
@@ -204,10 +205,16 @@ func (f *countReadFn) ProcessElement(_ record.Record, emit func(string, Tally)) 
 	f.add(readKey, Tally{Hits: 1}, emit)
 }
 
-type hitStatsFn struct{ bundleSums }
+type hitStatsFn struct {
+	bundleSums
+	uas *features.UserAgentCache
+}
 
 func (f *hitStatsFn) ProcessElement(h clean.Hit, emit func(string, Tally)) {
-	f.buf = hitKeys(&h, f.buf, func(k []byte, t Tally) { f.add(k, t, emit) })
+	if f.uas == nil {
+		f.uas = features.NewUserAgentCache(0)
+	}
+	f.buf = hitKeys(&h, f.buf, f.uas, func(k []byte, t Tally) { f.add(k, t, emit) })
 }
 
 type deadStatsFn struct{ bundleSums }

@@ -47,8 +47,9 @@ const (
 // hitKeys calls emit with every metric key one hit counts under. It is the pure core of the
 // per-hit step: the per-key sums of these keys are everything the summary is made from.
 // Keys are built in buf (returned for reuse) and are only valid during the emit call, so
-// counting a hit allocates nothing but the visitor key.
-func hitKeys(h *clean.Hit, buf []byte, emit func(key []byte, t Tally)) []byte {
+// counting a hit allocates nothing (unless its agent needs percent-decoding). uas classifies the user agent
+// (nil: parse every time).
+func hitKeys(h *clean.Hit, buf []byte, uas *features.UserAgentCache, emit func(key []byte, t Tally)) []byte {
 	t := Tally{Hits: 1, Bytes: h.Bytes}
 	if h.Status >= 500 && h.Status <= 599 {
 		t.Errors = 1
@@ -56,9 +57,19 @@ func hitKeys(h *clean.Hit, buf []byte, emit func(key []byte, t Tally)) []byte {
 	b := strconv.AppendInt(append(buf[:0], kindStatus+sep...), int64(h.Status), 10)
 	emit(b, t)
 	if !h.Time.IsZero() {
-		emit(h.Time.AppendFormat(append(b[:0], kindDay+sep...), "2006-01-02"), t)
-		emit(h.Time.AppendFormat(append(b[:0], kindHour+sep...), "2006-01-02T15"), t)
-		emit(h.Time.AppendFormat(append(b[:0], kindMinute+sep...), "2006-01-02T15:04"), t)
+		// The day, hour and minute as time.Format's "2006-01-02", "…T15" and "…T15:04" would
+		// write them, in the time's own zone (as logged), digit by digit: a third of the cost.
+		y, m, d := h.Time.Date()
+		hh, mm, _ := h.Time.Clock()
+		var ds [10]byte
+		date := features.AppendDigits(append(features.AppendDigits(append(features.AppendDigits(ds[:0], y, 4), '-'), int(m), 2), '-'), d, 2)
+		emit(append(append(b[:0], kindDay+sep...), date...), t)
+		b = append(append(b[:0], kindHour+sep...), date...)
+		b = features.AppendDigits(append(b, 'T'), hh, 2)
+		emit(b, t)
+		b = append(append(b[:0], kindMinute+sep...), date...)
+		b = features.AppendDigits(append(features.AppendDigits(append(b, 'T'), hh, 2), ':'), mm, 2)
+		emit(b, t)
 	}
 	rk := features.GoAccessRequestKey(h)
 	kind := kindRequest
@@ -70,10 +81,11 @@ func hitKeys(h *clean.Hit, buf []byte, emit func(key []byte, t Tally)) []byte {
 	}
 	b = append(append(append(append(append(append(b[:0], kind+sep...), rk.Method...), sep...), rk.Protocol...), sep...), rk.Target...)
 	emit(b, t)
-	if vk, ok := features.GoAccessVisitorKey(h); ok {
-		emit(append(append(b[:0], kindVisitor+sep...), vk...), Tally{Hits: 1})
+	if vb, ok := features.AppendGoAccessVisitorKey(append(b[:0], kindVisitor+sep...), h); ok {
+		b = vb
+		emit(b, Tally{Hits: 1})
 	}
-	ua := features.ParseUserAgent(h.UserAgent)
+	ua := uas.Parse(h.UserAgent)
 	b = append(b[:0], kindBrowser+sep...)
 	if ua.Bot {
 		b = append(b, "Crawler: "...)

@@ -12,6 +12,7 @@ import (
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/transforms/clean"
+	"github.com/beamline/beamline/transforms/features"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/beamline/beamline/transforms/tag"
 )
@@ -84,10 +85,16 @@ func (streamReadFn) ProcessElement(_ record.Record, emit func(string, Tally)) {
 	emit(kindRead, Tally{Hits: 1})
 }
 
-type streamHitFn struct{ buf []byte }
+type streamHitFn struct {
+	buf []byte
+	uas *features.UserAgentCache
+}
 
 func (f *streamHitFn) ProcessElement(h clean.Hit, emit func(string, Tally)) {
-	f.buf = hitKeys(&h, f.buf, func(k []byte, t Tally) { emit(string(k), t) })
+	if f.uas == nil {
+		f.uas = features.NewUserAgentCache(0)
+	}
+	f.buf = hitKeys(&h, f.buf, f.uas, func(k []byte, t Tally) { emit(string(k), t) })
 }
 
 type streamDeadFn struct{}

@@ -134,12 +134,38 @@ func hexVal(c byte) byte {
 // (YYYYMMDD), host and decoded user agent ("-" when absent) — and whether the hit counts
 // towards visitors at all (not when its status is 4xx, GoAccess's default).
 func GoAccessVisitorKey(h *clean.Hit) (key string, counts bool) {
+	b, counts := AppendGoAccessVisitorKey(nil, h)
+	return string(b), counts
+}
+
+// AppendGoAccessVisitorKey is GoAccessVisitorKey appended to dst, for a caller that reuses
+// its buffer: it allocates nothing when the agent needs no percent-decoding.
+func AppendGoAccessVisitorKey(dst []byte, h *clean.Hit) ([]byte, bool) {
+	y, m, d := h.Time.Date()
+	dst = AppendDigits(AppendDigits(AppendDigits(dst, y, 4), int(m), 2), d, 2)
+	dst = append(append(append(dst, '|'), h.Host...), '|')
 	// GoAccess stores an absent or empty agent as "-"; clean.Hit has "" for both.
-	ua := "-"
-	if h.UserAgent != "" {
-		ua = goaccessDecode(h.UserAgent)
+	if h.UserAgent == "" {
+		dst = append(dst, '-')
+	} else {
+		dst = append(dst, goaccessDecode(h.UserAgent)...)
 	}
-	return h.Time.Format("20060102") + "|" + h.Host + "|" + ua, h.Status < 400 || h.Status > 499
+	return dst, h.Status < 400 || h.Status > 499
+}
+
+// AppendDigits appends v in decimal, zero-padded to width digits: the date and clock fields
+// of a key without time.Format's layout parsing. v must not be negative.
+func AppendDigits(dst []byte, v, width int) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for v >= 10 || len(tmp)-i < width-1 {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+	}
+	i--
+	tmp[i] = byte('0' + v)
+	return append(dst, tmp[i:]...)
 }
 
 // GoAccessStaticExtensions are GoAccess 1.7's built-in static-file extensions, used when no

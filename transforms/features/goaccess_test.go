@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/features"
@@ -263,4 +264,32 @@ func top(m map[string]int64, n int) []string {
 		out = append(out, fmt.Sprintf("%s=%d", k, m[k]))
 	}
 	return out
+}
+
+func TestAppendDigits(t *testing.T) {
+	for _, c := range []struct {
+		v, width int
+		want     string
+	}{{0, 1, "0"}, {0, 2, "00"}, {5, 2, "05"}, {59, 2, "59"}, {123, 2, "123"}, {2026, 4, "2026"}, {7, 4, "0007"}, {12345, 4, "12345"}} {
+		if got := string(features.AppendDigits([]byte("x"), c.v, c.width)); got != "x"+c.want {
+			t.Errorf("AppendDigits(%d, %d) = %q, want %q", c.v, c.width, got, "x"+c.want)
+		}
+	}
+}
+
+// The visitor key's day is the day as logged, in the line's own zone, as GoAccess keys it.
+func TestAppendGoAccessVisitorKey(t *testing.T) {
+	zone := time.FixedZone("", -7*3600)
+	h := clean.Hit{Time: time.Date(2026, 1, 3, 23, 30, 0, 0, zone), Host: "10.0.0.1", UserAgent: " curl/8%2E5 ", Status: 200}
+	got, ok := features.AppendGoAccessVisitorKey([]byte("v|"), &h)
+	if want := "v|20260103|10.0.0.1|curl/8.5"; string(got) != want || !ok {
+		t.Errorf("AppendGoAccessVisitorKey = %q, %v; want %q, true", got, ok, want)
+	}
+	if k, _ := features.GoAccessVisitorKey(&h); k != h.Time.Format("20060102")+"|10.0.0.1|curl/8.5" {
+		t.Errorf("GoAccessVisitorKey = %q", k)
+	}
+	h.Status, h.UserAgent = 404, ""
+	if got, ok := features.AppendGoAccessVisitorKey(nil, &h); string(got) != "20260103|10.0.0.1|-" || ok {
+		t.Errorf("a 404 without agent: %q, %v; want \"20260103|10.0.0.1|-\", false", got, ok)
+	}
 }
