@@ -426,6 +426,34 @@ func TestHitKeysTimeAndAllocs(t *testing.T) {
 	}
 }
 
+// The hand-written hit encoder writes what encoding/json writes for hitRow: the same fields,
+// omitted when empty, and strings that need escaping decoded back as they were.
+func TestHitRowJSON(t *testing.T) {
+	for _, r := range []hitRow{
+		{Host: "h", Request: "", Origin: "o"},
+		{Time: "2009-04-22T18:52:51+12:00", Host: "2001:db8::1", User: "bob", Method: "GET", Path: "/a?b=<1>&c=\"d\"",
+			Protocol: "HTTP/1.1", Request: "GET /a HTTP/1.1", Status: 404, Bytes: 1 << 40, Referer: "http://x/\u00e9",
+			UserAgent: "Mozilla\t\x01 \u2028 é", VHost: "v", DurationS: "1.5ms", Origin: "logs/a.log", Line: 7},
+		{Host: "bad utf-8 \xff", Request: "\x16\x03\x01", Status: 400, Origin: "o", Line: -1},
+	} {
+		got := r.appendJSON(nil)
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, w map[string]any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("appendJSON wrote %s: %v", got, err)
+		}
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(w, g); diff != "" {
+			t.Errorf("appendJSON(%+v) differs from encoding/json (-want +got):\n%s", r, diff)
+		}
+	}
+}
+
 // BenchmarkHitKeys is the per-hit work of the aggregation: the keys of one real hit and
 // their per-bundle sums.
 func BenchmarkHitKeys(b *testing.B) {

@@ -104,7 +104,7 @@ func (streamDeadFn) ProcessElement(fl record.Failure, emit func(string, Tally)) 
 }
 
 func hitKV(h clean.Hit) (string, []byte, error) {
-	b, err := encodeHitFn{}.ProcessElement(h)
+	b, err := (&encodeHitFn{}).ProcessElement(h)
 	return SourceName, b, err
 }
 
