@@ -9,9 +9,11 @@ import (
 
 // TestDebianCorpusQuality trains the linear and svm models on the real corpus — Debian's
 // package descriptions from this machine's apt lists, labelled by Section (58 labels) — and
-// holds them to the figures bench/topics measured, less half a point: a regression guard.
-// scikit-learn's best on the same split (bench/topics/README.md): precision@1 0.839
-// (LinearSVC), recall@5 0.966 (LogisticRegression).
+// holds them to the figures bench/topics measured, less about a tenth of a point: a regression
+// guard (training is deterministic for a seed). Measured: linear precision@1 0.8400,
+// recall@5 0.9685; svm 0.8419, 0.9606. scikit-learn's best on the same split
+// (bench/topics/README.md): precision@1 0.839 (LinearSVC), recall@5 0.966
+// (LogisticRegression), so linear is at least both.
 func TestDebianCorpusQuality(t *testing.T) {
 	lists := os.Getenv("APT_LISTS")
 	if lists == "" {
@@ -33,8 +35,8 @@ func TestDebianCorpusQuality(t *testing.T) {
 		name   string
 		p1, r5 float64
 	}{
-		{"linear", 0.825, 0.958},
-		{"svm", 0.835, 0.950},
+		{"linear", 0.839, 0.967},
+		{"svm", 0.841, 0.959},
 	} {
 		r, err := Run(c.name, Model(c.name), train, test)
 		if err != nil {

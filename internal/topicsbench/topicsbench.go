@@ -26,7 +26,10 @@ type Named struct {
 var Models = []Named{
 	{"MultinomialNB", textclass.Config{Algorithm: textclass.AlgoNB, Features: text.Spec{StopWords: "english", MinDF: 2}, Alpha: 0.1}},
 	{"ComplementNB", textclass.Config{Algorithm: textclass.AlgoComplement, Features: text.Spec{StopWords: "english", MinDF: 2}, Alpha: 0.3}},
-	{"linear", textclass.Config{Algorithm: textclass.AlgoLinear, Features: text.Spec{StopWords: "english", MinDF: 2, Sublinear: true}, Linear: textclass.LinearOptions{Seed: 1}}},
+	// min_df 1 (scikit-learn's TfidfVectorizer default) gives the averaged margin softmax
+	// precision@1 0.8400 and recall@5 0.9685 on the Debian corpus, against 0.8383 and 0.9676
+	// at min_df 2, for about 0.1 s more training; the hinge gains nothing from it.
+	{"linear", textclass.Config{Algorithm: textclass.AlgoLinear, Features: text.Spec{StopWords: "english", MinDF: 1, Sublinear: true}, Linear: textclass.LinearOptions{Seed: 1}}},
 	{"svm", textclass.Config{Algorithm: textclass.AlgoSVM, Features: text.Spec{StopWords: "english", MinDF: 2, Sublinear: true}, Linear: textclass.LinearOptions{Seed: 1}}},
 }
 

@@ -100,6 +100,70 @@ func TestLinearLearnsASeparableProblem(t *testing.T) {
 	}
 }
 
+func TestLinearAveragesTheIterates(t *testing.T) {
+	// One document, label a, feature 0 at 1: the hinge steps by 0.2 on W[0,a], W[0,b] and
+	// both biases, so the margin is 0.8 after the first step, 1.6 after the second, and
+	// nothing moves after that. Four epochs are four iterates: 0.2, 0.4, 0.4, 0.4.
+	ex := []textclass.Example{{ID: "1", X: vec(0, 1), Labels: []int32{0}}}
+	for _, c := range []struct {
+		average int
+		want    float64
+	}{
+		{4, (0.2 + 0.4 + 0.4 + 0.4) / 4}, // every epoch averaged (the hinge's default)
+		{0, (0.2 + 0.4 + 0.4 + 0.4) / 4},
+		{2, 0.4},        // the last two
+		{-1, 0.2 + 0.1}, // none: the last iterate, the second step at lr/2
+	} {
+		m, err := textclass.TrainLinear(ex, 1, []string{"a", "b"}, textclass.LinearOptions{
+			Hinge: true, Epochs: 4, LearningRate: 0.2, L2: 1e-12, Average: c.average})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, got := range []float32{m.W[0], -m.W[1], m.Bias[0], -m.Bias[1]} {
+			if math.Abs(float64(got)-c.want) > 1e-6 {
+				t.Errorf("Average %d: weight %d is %g, want %g (W %v, bias %v)", c.average, i, got, c.want, m.W, m.Bias)
+			}
+		}
+	}
+}
+
+func TestLinearMarginWidensTheSoftmaxMargin(t *testing.T) {
+	var ex []textclass.Example
+	labels := []string{"x", "y", "z"}
+	for i := 0; i < 90; i++ {
+		c := i % 3
+		ex = append(ex, textclass.Example{ID: fmt.Sprint(i), X: vec(float32(c), 0.8, 3, 0.6), Labels: []int32{int32(c)}})
+	}
+	// The least lead of a document's label over the others, across the training set.
+	lead := func(o textclass.LinearOptions) float32 {
+		m, err := textclass.TrainLinear(ex, 4, labels, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := textclass.Evaluate(m, ex); r.PAt1 != 1 {
+			t.Errorf("%+v: precision@1 on a separable problem = %g, want 1", o, r.PAt1)
+		}
+		least := float32(math.Inf(1))
+		for _, e := range ex {
+			s := m.Scores(e.X, nil)
+			y := e.Labels[0]
+			for c, v := range s {
+				if c != int(y) {
+					least = min(least, s[y]-v)
+				}
+			}
+		}
+		return least
+	}
+	plain := lead(textclass.LinearOptions{Seed: 1, Margin: -1, Average: -1})
+	averaged := lead(textclass.LinearOptions{Seed: 1, Margin: -1})
+	margin := lead(textclass.LinearOptions{Seed: 1})
+	if margin <= averaged {
+		t.Errorf("least lead with the default margin %g, without %g: want it wider", margin, averaged)
+	}
+	t.Logf("least lead: plain SGD %g, averaged %g, averaged with margin %g", plain, averaged, margin)
+}
+
 func TestEvaluateCountsTopKAndConfusions(t *testing.T) {
 	// A model that always ranks labels a > b > c, whatever the document.
 	m := &textclass.Model{Kind: "fixed", Labels: []string{"a", "b", "c"}, Dim: 1,

@@ -52,7 +52,7 @@ func TestTrainPublishesAVersionAndDeadLetters(t *testing.T) {
 	models, dead := filepath.Join(dir, "models"), filepath.Join(dir, "dead")
 	*inputFlag, *modelDirFlag, *deadFlag, *maxBytesFlag, *minDFFlag, *maxDFFlag = in, models, dead, 100, 1, 1
 	defer func() {
-		*inputFlag, *modelDirFlag, *deadFlag, *maxBytesFlag, *minDFFlag, *maxDFFlag = "", "", "", 100_000, 2, 0.5
+		*inputFlag, *modelDirFlag, *deadFlag, *maxBytesFlag, *minDFFlag, *maxDFFlag = "", "", "", 100_000, 0, 0.5
 	}()
 	if err := run(context.Background()); err != nil {
 		t.Fatal(err)
