@@ -146,11 +146,18 @@ func (c *Classifier) Vector(doc string) text.Vector {
 // TopK is the k most likely labels of doc, best first. A document none of whose terms the
 // model knows gets nil: the caller sends it to the dead letter rather than guess the prior.
 func (c *Classifier) TopK(doc string, k int, scratch *[]float32) []Scored {
-	x := c.Vector(doc)
+	// The vector is only needed until it is scored: reuse one from a pool.
+	x := vectors.Get().(*text.Vector)
+	defer vectors.Put(x)
+	if c.Input == InputTFIDF {
+		*x = c.vec.TFIDFInto(doc, *x)
+	} else {
+		*x = c.vec.CountsInto(doc, *x)
+	}
 	if x.Len() == 0 {
 		return nil
 	}
-	return c.Model.TopKInto(x, k, scratch)
+	return c.Model.TopKInto(*x, k, scratch)
 }
 
 // Examples turns documents into examples for the classifier's model; labels the model does

@@ -21,8 +21,11 @@ var corpus = []string{
 }
 
 // benchVocab is a bigram vocabulary over corpus.
-func benchVocab() *text.Vocabulary {
-	tok := text.MustTokenizer(text.Spec{NGrams: 2, StopWords: "english"})
+func benchVocab() *text.Vocabulary { return vocabOf(text.Spec{NGrams: 2, StopWords: "english"}) }
+
+// vocabOf is the vocabulary of corpus's terms under spec.
+func vocabOf(spec text.Spec) *text.Vocabulary {
+	tok := text.MustTokenizer(spec)
 	df := map[string]int{}
 	var terms []string
 	for _, d := range corpus {
@@ -64,6 +67,8 @@ func BenchmarkTFIDF(b *testing.B) {
 		spec  text.Spec
 		vocab *text.Vocabulary
 	}{
+		// Unigrams with stop words, as the linear topic model: the Vectorizer's fast path.
+		{"vocab-unigrams", text.Spec{StopWords: "english", Sublinear: true}, vocabOf(text.Spec{StopWords: "english"})},
 		{"vocab-bigrams", text.Spec{NGrams: 2, StopWords: "english", Sublinear: true}, benchVocab()},
 		{"hash18-bigrams", text.Spec{NGrams: 2, StopWords: "english", Sublinear: true, HashBits: 18}, nil},
 	} {

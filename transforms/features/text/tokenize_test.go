@@ -3,8 +3,11 @@ package text_test
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/beamline/beamline/transforms/features/text"
 	"github.com/google/go-cmp/cmp"
@@ -163,5 +166,99 @@ func TestEnglishStopWordsSorted(t *testing.T) {
 	}
 	if len(w) < 100 {
 		t.Errorf("EnglishStopWords has %d words, want at least 100", len(w))
+	}
+}
+
+// referenceTerms is the word rules of Tokenizer written rune by rune with the unicode
+// package, for unigrams: slow and plain, to check the byte-level scanner against.
+func referenceTerms(spec text.Spec, in string) []string {
+	stop := map[string]bool{}
+	if spec.StopWords == "english" {
+		for _, w := range text.EnglishStopWords() {
+			stop[w] = true
+		}
+	}
+	for _, w := range spec.ExtraStop {
+		stop[strings.ToLower(strings.TrimSpace(w))] = true
+	}
+	// letterAt and numberAt look at the rune at in[i:], if any.
+	letterAt := func(i int) bool {
+		r, _ := utf8.DecodeRuneInString(in[i:])
+		return i < len(in) && unicode.IsLetter(r)
+	}
+	numberAt := func(i int) bool {
+		r, _ := utf8.DecodeRuneInString(in[i:])
+		return i < len(in) && unicode.IsNumber(r)
+	}
+	var out []string
+	var tok []rune
+	open, digits, prevLetter := false, false, false
+	begin := func() {
+		if !open {
+			open, tok, digits, prevLetter = true, tok[:0], true, false
+		}
+	}
+	end := func() {
+		if !open {
+			return
+		}
+		open = false
+		w := string(tok)
+		switch {
+		case digits && spec.Numbers == "drop", len(tok) < max(spec.MinLen, 1), stop[strings.ToLower(w)]:
+			return
+		case digits && spec.Numbers == "token":
+			w = text.NumToken
+		}
+		out = append(out, w)
+	}
+	for i, r := range in {
+		switch {
+		case r == '\'' || r == '’':
+			if open && prevLetter && letterAt(i+utf8.RuneLen(r)) {
+				tok, digits, prevLetter = append(tok, '\''), false, false
+			} else {
+				end()
+			}
+		case (r == '.' || r == ',') && open && digits && numberAt(i+1):
+			tok = append(tok, r)
+		case unicode.Is(unicode.Han, r): // a token of its own
+			end()
+			begin()
+			tok, digits = append(tok, r), false
+			end()
+		case unicode.IsLetter(r) || unicode.IsMark(r):
+			begin()
+			if !spec.KeepCase {
+				r = unicode.ToLower(r)
+			}
+			tok, digits, prevLetter = append(tok, r), false, true
+		case unicode.IsNumber(r):
+			begin()
+			tok, prevLetter = append(tok, r), false
+		default:
+			end()
+		}
+	}
+	end()
+	return out
+}
+
+// TestTermsMatchReference checks Terms, with its ASCII fast paths, against referenceTerms on
+// random mixes of ASCII, other scripts, apostrophes, numbers and stop words.
+func TestTermsMatchReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	specs := []text.Spec{
+		{}, {KeepCase: true}, {StopWords: "english", Numbers: "token", MinLen: 2},
+		{Numbers: "drop", ExtraStop: []string{"Library", "école", "2"}}, {StopWords: "english", KeepCase: true},
+	}
+	for _, spec := range specs {
+		tok := text.MustTokenizer(spec)
+		for range 5000 {
+			in := randomText(r, r.IntN(30))
+			if diff := cmp.Diff(referenceTerms(spec, in), tok.Terms(in, nil), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("spec %+v: Terms(%q) (-reference +Terms):\n%s", spec, in, diff)
+			}
+		}
 	}
 }

@@ -1,10 +1,13 @@
 package text
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
+	"unicode/utf8"
 )
 
 // Vectorizer turns documents into sparse vectors over a Vocabulary's terms or, with
@@ -13,7 +16,11 @@ import (
 type Vectorizer struct {
 	tok   *Tokenizer
 	index map[string]int32 // nil when hashing
+	short *termTable       // index's terms of up to maxPacked bytes (and, if fast, stop words as −1); nil when hashing
 	idf   []float32        // nil when hashing: every feature weighs 1
+	fast  bool             // ids may take fastIDs
+	numLo uint64           // NumToken, packed, for fastIDs
+	numHi uint32
 	mask  uint32
 	dim   int
 	sub   bool
@@ -42,6 +49,32 @@ func NewVectorizer(s Spec, v *Vocabulary) (*Vectorizer, error) {
 			return nil, v.err
 		}
 		z.index, z.idf, z.dim = v.index, v.IDF(), len(v.Terms)
+		z.fast = tok.n == 1 && tok.fold
+		z.numLo, z.numHi = pack([]byte(NumToken))
+		terms := make([]string, 0, len(tok.stop)+len(v.Terms))
+		vals := make([]int32, 0, cap(terms))
+		if z.fast {
+			// Unigrams only: the stop words go in the same table, as -1, so that fastIDs
+			// drops a stop word and finds a term with one lookup. No unigram that reaches
+			// lookup is a stop word, so there they are never found. NumToken is the one term
+			// looked up that is not a token as written, and stop words do not apply to it.
+			for w := range tok.stop {
+				if w != NumToken {
+					terms, vals = append(terms, w), append(vals, -1)
+				}
+			}
+		}
+		// Terms in decreasing document frequency: the first inserted sit in their home
+		// slots, so the common words are found at the first probe.
+		byDF := make([]int32, len(v.Terms))
+		for i := range byDF {
+			byDF[i] = int32(i)
+		}
+		slices.SortStableFunc(byDF, func(a, b int32) int { return cmp.Compare(v.DF[b], v.DF[a]) })
+		for _, i := range byDF {
+			terms, vals = append(terms, v.Terms[i]), append(vals, i)
+		}
+		z.short = newTermTable(terms, vals)
 	}
 	return z, nil
 }
@@ -58,10 +91,12 @@ func (z *Vectorizer) Tokenizer() *Tokenizer { return z.tok }
 
 // Counts returns how many times each known term occurs in text, for Naive Bayes.
 // Terms not in the vocabulary are skipped.
-func (z *Vectorizer) Counts(text string) Vector {
+func (z *Vectorizer) Counts(text string) Vector { return z.CountsInto(text, Vector{}) }
+
+// CountsInto is Counts reusing dst's arrays for the result.
+func (z *Vectorizer) CountsInto(text string, dst Vector) Vector {
 	sc := z.tok.pool.Get().(*scratch)
-	ids := z.ids(text, sc)
-	v := runs(ids)
+	v := z.count(text, sc, dst)
 	z.tok.pool.Put(sc)
 	return v
 }
@@ -69,15 +104,21 @@ func (z *Vectorizer) Counts(text string) Vector {
 // TFIDF returns text's tf-idf vector: tf (or 1+ln tf with Sublinear) times idf, scaled to unit
 // L2 norm, as scikit-learn's TfidfVectorizer(norm="l2", smooth_idf=True) does. A text with no
 // known term gives the empty vector.
-func (z *Vectorizer) TFIDF(text string) Vector {
+func (z *Vectorizer) TFIDF(text string) Vector { return z.TFIDFInto(text, Vector{}) }
+
+// TFIDFInto is TFIDF reusing dst's arrays for the result, so that a caller vectorising one
+// document after another need not allocate.
+func (z *Vectorizer) TFIDFInto(text string, dst Vector) Vector {
 	sc := z.tok.pool.Get().(*scratch)
-	v := runs(z.ids(text, sc))
+	v := z.count(text, sc, dst)
 	z.tok.pool.Put(sc)
 	var norm float64
 	for i, tf := range v.Val {
 		w := float64(tf)
-		if z.sub {
-			w = sublinear(tf)
+		if n := int(tf); z.sub && n < len(logTable) {
+			w = logTable[n]
+		} else if z.sub {
+			w = 1 + math.Log(w)
 		}
 		if z.idf != nil {
 			w *= float64(z.idf[v.Idx[i]])
@@ -103,36 +144,222 @@ var logTable = func() (t [32]float64) {
 	return t
 }()
 
-func sublinear(tf float32) float64 {
-	if i := int(tf); i < len(logTable) {
-		return logTable[i]
+// maxTally is the largest vocabulary count tallies in a dense array of counts (a byte per
+// feature, in each pooled scratch, so at most 256 KiB each); larger ones sort the
+// occurrences instead.
+const maxTally = 1 << 18
+
+// count returns the known terms of text and how often each occurs, in dst's arrays.
+func (z *Vectorizer) count(text string, sc *scratch, dst Vector) Vector {
+	var ids []int32
+	if z.fast {
+		ids = z.fastIDs(text, sc)
+	} else {
+		z.tok.scan(text, sc)
+		ids = z.lookup(sc, sc.ids[:0])
 	}
-	return 1 + math.Log(float64(tf))
+	sc.ids = ids
+	if z.index != nil && z.dim <= maxTally {
+		if v, ok := z.tally(ids, sc, dst); ok {
+			return v
+		}
+	}
+	sortIDs(ids)
+	return runs(ids, dst)
 }
 
-// ids returns the sorted feature index of every known term occurrence in text.
-func (z *Vectorizer) ids(text string, sc *scratch) []int32 {
-	z.tok.scan(text, sc)
-	ids, buf, toks := sc.ids[:0], sc.buf, sc.toks
+// tally counts ids in sc.tally, a byte per feature, and sorts only the distinct ones: a
+// document has a few dozen occurrences of a few dozen terms, so this beats sorting all the
+// occurrences. It gives up, leaving sc.tally zero, if a count would pass 255.
+func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector) (Vector, bool) {
+	if len(sc.tally) < z.dim {
+		sc.tally = make([]uint8, z.dim)
+	}
+	tally, uniq := sc.tally[:z.dim], sc.uniq[:0]
+	ok := true
+	for _, j := range ids {
+		c := tally[j]
+		if c == 0 {
+			uniq = append(uniq, j)
+		} else if c == math.MaxUint8 {
+			ok = false
+			break
+		}
+		tally[j] = c + 1
+	}
+	sc.uniq = uniq
+	if !ok {
+		for _, j := range uniq {
+			tally[j] = 0
+		}
+		return Vector{}, false
+	}
+	sortIDs(uniq)
+	v := Vector{Idx: dst.Idx[:0], Val: dst.Val[:0]}
+	if len(uniq) == 0 {
+		return v, true
+	}
+	if cap(v.Idx) < len(uniq) {
+		v.Idx = make([]int32, 0, len(uniq))
+	}
+	if cap(v.Val) < len(uniq) {
+		v.Val = make([]float32, 0, len(uniq))
+	}
+	v.Idx, v.Val = v.Idx[:len(uniq)], v.Val[:len(uniq)]
+	copy(v.Idx, uniq)
+	for i, j := range v.Idx {
+		v.Val[i] = float32(tally[j])
+		tally[j] = 0
+	}
+	return v, true
+}
+
+// lookup appends the feature indices of the known terms among sc's tokens (and their
+// n-grams) to ids.
+func (z *Vectorizer) lookup(sc *scratch, ids []int32) []int32 {
+	if cap(sc.buf)-len(sc.buf) < 16 {
+		sc.buf = slices.Grow(sc.buf, 16) // the slack pack reads into
+	}
+	buf, toks := sc.buf, sc.toks
 	for g := 1; g <= z.tok.n; g++ {
 		for i := 0; i+g <= len(toks); i++ {
 			term := buf[toks[i].lo:toks[i+g-1].hi]
-			if z.index == nil {
+			switch {
+			case z.index == nil:
 				ids = append(ids, int32(hashBytes(term)&z.mask))
-			} else if j, ok := z.index[string(term)]; ok { // no allocation for a map index
-				ids = append(ids, j)
+			case len(term) <= maxPacked:
+				if j, ok := z.short.get(pack(term)); ok && j >= 0 {
+					ids = append(ids, j)
+				}
+			default:
+				if j, ok := z.index[string(term)]; ok { // no allocation for a map index
+					ids = append(ids, j)
+				}
 			}
 		}
 	}
-	// Sorting a few dozen ids beats a map for counting and gives the increasing order
-	// Vector needs.
-	slices.Sort(ids)
-	sc.ids = ids
 	return ids
 }
 
-// runs counts the runs of equal values in sorted ids.
-func runs(ids []int32) Vector {
+// fastIDs returns the feature index of every known term occurrence in text, in document
+// order, when the features are unigrams of folded case over a vocabulary (most models'), and
+// mostly without laying the tokens out in a buffer first. A token of up to 12 ASCII letters and
+// digits, ended by an ASCII byte that cannot extend it, is read with one or two 8-byte loads
+// (see classify8), folded in the register and looked up packed, as pack would pack it. Any
+// other token — non-ASCII, near the end of the text, longer, or running into an apostrophe, a
+// number separator or a non-ASCII character — goes through the general scanner on its own,
+// which is exact because without n-grams a token's terms do not depend on its neighbours.
+func (z *Vectorizer) fastIDs(text string, sc *scratch) []int32 {
+	t := z.tok
+	ids := sc.ids[:0]
+	s := scanner{t: t, buf: sc.buf[:0], toks: sc.toks[:0], low: sc.low}
+	for i := 0; i < len(text); {
+		c := text[i]
+		f := asciiWord[c]
+		if f == 0 && c < utf8.RuneSelf { // outside a token, every other ASCII byte separates
+			i++
+			continue
+		}
+		if f != 0 && len(text)-i >= 16 {
+			if j, ok := z.asciiToken(text, i, &ids); ok {
+				i = j
+				continue
+			}
+		}
+		s.buf, s.toks = s.buf[:0], s.toks[:0]
+		i = s.run(text, i, true)
+		if s.in {
+			s.end()
+		}
+		sc.buf, sc.toks = s.buf, s.toks
+		ids = z.lookup(sc, ids)
+		s.buf = sc.buf
+	}
+	sc.buf, sc.toks, sc.low = s.buf, s.toks, s.low
+	return ids
+}
+
+// asciiToken handles the token starting at text[i], an ASCII letter or digit with at least
+// 16 bytes of text from i, if it is a plain ASCII token of at most 12 bytes: it appends the
+// token's feature index, if it is kept and known, to *ids and returns where to go on, past
+// the separator that ended the token, and true. Otherwise it returns false and the caller
+// takes the general path.
+func (z *Vectorizer) asciiToken(text string, i int, ids *[]int32) (int, bool) {
+	x := load64(text[i:])
+	word, letters, upper := classify8(x)
+	n := bits.TrailingZeros64(^word&bytesHigh) / 8
+	lo, hi := x, uint64(0)
+	if n < 8 {
+		keep := ^uint64(0) >> (64 - 8*n)
+		lo, letters, upper = x&keep, letters&keep, upper&keep
+	} else {
+		x2 := load64(text[i+8:])
+		word2, letters2, upper2 := classify8(x2)
+		n2 := bits.TrailingZeros64(^word2&bytesHigh) / 8
+		if n2 > maxPacked-8 {
+			return 0, false
+		}
+		keep := ^uint64(0) >> (64 - 8*n2)
+		hi = (x2 | upper2&keep>>2) & keep // fold: 0x80 >> 2 is 0x20
+		letters |= letters2 & keep
+		n += n2
+	}
+	lo |= upper >> 2
+	// The token ends at text[end] unless that byte is non-ASCII, an apostrophe between
+	// letters or a '.' or ',' between digits of a number: the general scanner's rules.
+	end := i + n
+	switch c := text[end]; {
+	case c >= utf8.RuneSelf:
+		return 0, false
+	case c == '\'':
+		if asciiWord[text[end-1]]&wLetter != 0 && letterAt(text, end+1) {
+			return 0, false
+		}
+	case c == '.' || c == ',':
+		if letters == 0 && digitAt(text, end+1) {
+			return 0, false
+		}
+	}
+	// What scanner.end does, on the packed token: drop numbers, short tokens and stop words,
+	// then replace numbers.
+	t := z.tok
+	digits := letters == 0
+	next := end + 1 // text[end] separates, and is not part of the next token
+	if digits && t.numbers == numDrop || n < t.minLen {
+		return next, true
+	}
+	j, ok := z.short.get(lo, uint32(hi))
+	if ok && j < 0 { // a stop word
+		return next, true
+	}
+	if digits && t.numbers == numToken {
+		j, ok = z.short.get(z.numLo, z.numHi)
+	}
+	if ok {
+		*ids = append(*ids, j)
+	}
+	return next, true
+}
+
+// sortIDs sorts ids in increasing order. A document has a few dozen term occurrences, for
+// which insertion sort beats slices.Sort; longer lists go to slices.Sort.
+func sortIDs(ids []int32) {
+	if len(ids) > 64 {
+		slices.Sort(ids)
+		return
+	}
+	for i := 1; i < len(ids); i++ {
+		x := ids[i]
+		j := i
+		for ; j > 0 && ids[j-1] > x; j-- {
+			ids[j] = ids[j-1]
+		}
+		ids[j] = x
+	}
+}
+
+// runs counts the runs of equal values in sorted ids into dst's arrays.
+func runs(ids []int32, dst Vector) Vector {
 	n := 0
 	for i := range ids {
 		if i == 0 || ids[i] != ids[i-1] {
@@ -140,9 +367,15 @@ func runs(ids []int32) Vector {
 		}
 	}
 	if n == 0 {
-		return Vector{}
+		return Vector{Idx: dst.Idx[:0], Val: dst.Val[:0]}
 	}
-	v := Vector{Idx: make([]int32, 0, n), Val: make([]float32, 0, n)}
+	v := Vector{Idx: dst.Idx[:0], Val: dst.Val[:0]}
+	if cap(v.Idx) < n {
+		v.Idx = make([]int32, 0, n)
+	}
+	if cap(v.Val) < n {
+		v.Val = make([]float32, 0, n)
+	}
 	for i, id := range ids {
 		if i > 0 && id == ids[i-1] {
 			v.Val[len(v.Val)-1]++

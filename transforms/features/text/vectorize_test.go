@@ -3,6 +3,9 @@ package text_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -178,4 +181,137 @@ func TestVectorAllocations(t *testing.T) {
 	if a := testing.AllocsPerRun(100, func() { z.TFIDF(description) }); a > 2 {
 		t.Errorf("TFIDF made %v allocations per call, want <= 2 (the result's slices)", a)
 	}
+}
+
+// pieces are what equivalence inputs are made of: ASCII words of every length around the
+// 8- and 12-byte steps of the fast path, capitals, digits and number separators, apostrophes,
+// stop words, non-ASCII letters, marks, digits and separators, Han, NUL and invalid UTF-8.
+var pieces = []string{
+	"a", "I", "go", "GNU", "emacs", "Editor", "library", "compiler", "LIBRARIES", "programmer",
+	"configurable", "configuration", "internationalisation", "x86", "mp3", "2", "10", "2.0",
+	"1,000", "v2.0", "don't", "GNOME's", "GNOME’s", "rock'n'roll", "'", "’", ".", ",", "-", "_",
+	"/", " ", " ", " ", "  ", "\n", "\t", "the", "and", "The", "it's", "café", "École", "ΑΘΗΝΑ",
+	"中文", "语", "e\u0301", "٣", "\u00a0", "—", "\x00", "\xff", "<num>", "ß", "İ", "K", "ǅ",
+}
+
+// randomText joins n random pieces, sometimes with no space between them.
+func randomText(r *rand.Rand, n int) string {
+	var b strings.Builder
+	for range n {
+		b.WriteString(pieces[r.IntN(len(pieces))])
+		if r.IntN(3) > 0 {
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
+
+// referenceCounts counts text's terms the plain way: Terms, then the vocabulary's map.
+func referenceCounts(tok *text.Tokenizer, v *text.Vocabulary, in string) text.Vector {
+	counts := map[int32]float32{}
+	for _, term := range tok.Terms(in, nil) {
+		if j, ok := v.Index(term); ok {
+			counts[j]++
+		}
+	}
+	var out text.Vector
+	for j := range counts {
+		out.Idx = append(out.Idx, j)
+	}
+	slices.Sort(out.Idx)
+	for _, j := range out.Idx {
+		out.Val = append(out.Val, counts[j])
+	}
+	return out
+}
+
+// equivalenceSpecs cover the fast path (unigrams, folded) and the general one.
+var equivalenceSpecs = []text.Spec{
+	{},
+	{StopWords: "english"},
+	{StopWords: "english", Numbers: "token", MinLen: 2},
+	{Numbers: "drop", ExtraStop: []string{"2", "<num>", "Library", "configurable", "école"}},
+	{Numbers: "token", ExtraStop: []string{"<num>", "10"}},
+	{StopWords: "english", KeepCase: true},
+	{StopWords: "english", NGrams: 2, Numbers: "token"},
+}
+
+// equivalenceVocab holds the terms of texts from r (and some that no text has), so that most
+// tokens are known.
+func equivalenceVocab(t testing.TB, r *rand.Rand, spec text.Spec) *text.Vocabulary {
+	tok, err := text.NewTokenizer(text.Spec{NGrams: spec.NGrams, KeepCase: spec.KeepCase, Numbers: spec.Numbers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := map[string]int{"<num>": 1, "the": 1, "a\x00b": 1, "": 1, "not in any text": 1}
+	for range 200 {
+		for _, term := range tok.Terms(randomText(r, 20), nil) {
+			if r.IntN(5) > 0 {
+				df[strings.Clone(term)]++
+			}
+		}
+	}
+	return text.BuildVocabulary(df, 200, text.Spec{})
+}
+
+// TestCountsMatchTerms checks the Vectorizer's fast path (packed lookups, stop words and
+// vocabulary in one table, tallied counts) against Terms and the vocabulary's map.
+func TestCountsMatchTerms(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, spec := range equivalenceSpecs {
+		v := equivalenceVocab(t, r, spec)
+		z, err := text.NewVectorizer(spec, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := z.Tokenizer()
+		for range 3000 {
+			in := randomText(r, r.IntN(40))
+			want := referenceCounts(tok, v, in)
+			if diff := cmp.Diff(want, z.Counts(in), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("spec %+v: Counts(%q) (-Terms +Counts):\n%s", spec, in, diff)
+			}
+		}
+	}
+}
+
+func FuzzCountsMatchTerms(f *testing.F) {
+	for _, s := range []string{description, "don't 2.0 中文 ΑΘΗΝΑ", "'a' -b- 1,2,", "x\u0301y\xff",
+		"Configurable LIBRARIES for GNOME’s rock'n'roll x86 10,000 the", "abcdefghijkl'mnop abcdefghijklm 12345678.9"} {
+		f.Add(s)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	type setup struct {
+		z *text.Vectorizer
+		v *text.Vocabulary
+	}
+	var setups []setup
+	for _, spec := range equivalenceSpecs {
+		v := equivalenceVocab(f, r, spec)
+		for _, term := range text.MustTokenizer(spec).Terms(description, nil) {
+			v.Terms = append(v.Terms, term)
+		}
+		v = text.BuildVocabulary(dfOf(v.Terms), 1, text.Spec{})
+		z, err := text.NewVectorizer(spec, v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		setups = append(setups, setup{z, v})
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, s := range setups {
+			want := referenceCounts(s.z.Tokenizer(), s.v, in)
+			if diff := cmp.Diff(want, s.z.Counts(in), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("Counts(%q) (-Terms +Counts):\n%s", in, diff)
+			}
+		}
+	})
+}
+
+func dfOf(terms []string) map[string]int {
+	df := map[string]int{}
+	for _, t := range terms {
+		df[t] = 1
+	}
+	return df
 }
