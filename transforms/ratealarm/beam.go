@@ -215,7 +215,11 @@ func Detect(s beam.Scope, counts beam.PCollection, spec Spec, opts ...DetectOpti
 		return alerts
 	}
 	end := stats.Max(s, beam.ParDo(s, windowEndMillis, global))
-	return beam.ParDo(s, &inputEndFn{}, alerts, beam.SideInput{Input: end})
+	// The reshuffle keeps the filter out of Detect's stage: a runner that fuses them would
+	// hold every count back until the side input is ready (the whole input), and Detect
+	// would take each key's whole series into its state before the first timer: measured on
+	// prism, a fortnight of orders went from 109 s to over 11 minutes.
+	return beam.ParDo(s, &inputEndFn{}, beam.Reshuffle(s, alerts), beam.SideInput{Input: end})
 }
 
 func windowEndMillis(c WindowCount) int64 { return c.WindowEnd.UnixMilli() }
