@@ -140,12 +140,16 @@ func TestStreamingIngestToFiles(t *testing.T) {
 	emu := testenv.PubSub(t)
 	c := emu.Client(t)
 	inTopic, inSub := emu.TopicWithSubscription(t, c, "files-in", "files-in-sub", 60)
-	// 7200 orders a second apart: two event hours, 10:00-11:59.
-	msgs := orderMessages(0, 7200, time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	// 7200 orders a second apart: two event hours, ending an hour ago. Event time must be
+	// recent: once the reader has been idle its watermark is the wall clock, and orders
+	// older than the allowed lateness (24 h) are then dropped by the file windows (a fixed
+	// date made this test fail from the day after it was written).
+	start := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
+	msgs := orderMessages(0, 7200, start)
 	msgs = append(msgs,
 		&gpubsub.Message{Data: []byte(`{"order_id":`)},
-		&gpubsub.Message{Data: []byte(`{"amount":"1.00","currency":"EUR","created_at":"2026-11-21T10:00:00Z"}`)},
-		&gpubsub.Message{Data: []byte(`{"order_id":"x","amount":"1.00","currency":"XXY","created_at":"2026-11-21T10:00:00Z"}`)},
+		&gpubsub.Message{Data: fmt.Appendf(nil, `{"amount":"1.00","currency":"EUR","created_at":%q}`, start.Format(time.RFC3339))},
+		&gpubsub.Message{Data: fmt.Appendf(nil, `{"order_id":"x","amount":"1.00","currency":"XXY","created_at":%q}`, start.Format(time.RFC3339))},
 	)
 	testenv.Publish(t, c, inTopic, msgs)
 
@@ -160,14 +164,15 @@ func TestStreamingIngestToFiles(t *testing.T) {
 		rel, _ := filepath.Rel(out, p)
 		dir := filepath.Dir(rel)
 		perHour[dir] += bytes.Count(b, []byte("\n"))
-		if !strings.HasPrefix(filepath.Base(p), "part-20261121T") || !strings.HasSuffix(p, ".jsonl") {
+		if name := filepath.Base(p); (!strings.HasPrefix(name, "part-"+start.Format("20060102T")) &&
+			!strings.HasPrefix(name, "part-"+start.Add(time.Hour).Format("20060102T"))) || !strings.HasSuffix(p, ".jsonl") {
 			t.Errorf("file %s is not named part-<window>-<pane>-<shard>-of-<n>.jsonl", rel)
 		}
 	}
-	wantHours := map[string]int{
-		"clean/source=orders/dt=2026-11-21/hour=10": 3600,
-		"clean/source=orders/dt=2026-11-21/hour=11": 3600,
+	hourDir := func(t time.Time) string {
+		return "clean/source=orders/dt=" + t.Format("2006-01-02") + "/hour=" + t.Format("15")
 	}
+	wantHours := map[string]int{hourDir(start): 3600, hourDir(start.Add(time.Hour)): 3600}
 	if diff := cmp.Diff(wantHours, perHour); diff != "" {
 		t.Errorf("clean lines per directory (-want +got):\n%s", diff)
 	}

@@ -148,8 +148,9 @@ func Lateness(d time.Duration) DetectOption { return func(c *detectConfig) { c.l
 // counting them in the metric ratealarm/alerts_after_input_end.
 //
 // It needs the whole input before the first alert leaves (the end of the input is a side
-// input), which a batch job has; do not use it in a streaming job, whose alerts it would hold
-// back forever.
+// input), which a batch job has; do not use it in a streaming job (an unbounded input,
+// teststream included), where the end never comes: alerts would be held back forever, or,
+// on prism, let through unfiltered.
 func BoundedInput() DetectOption { return func(c *detectConfig) { c.bounded = true } }
 
 // Detect runs the detector spec names over each key's series of window counts and sends

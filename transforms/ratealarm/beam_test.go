@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
@@ -23,6 +24,7 @@ func init() {
 	register.DoFn2x0[ratealarm.Alert, func(string)](&alertsBeforeFn{})
 	register.Function1x1[ratealarm.WindowCount, string](countString)
 	register.Function1x1[ratealarm.Alert, string](keyAlertFn)
+	register.Function1x2[record.Record, beam.EventTime, record.Record](atEventTime)
 	register.Emitter1[string]()
 }
 
@@ -218,9 +220,11 @@ func keyAlertFn(a ratealarm.Alert) string {
 }
 
 // When the input ends, the windows after it are judged empty: silence, unless Detect is told
-// the input is bounded. A key that went quiet before the end is still alarmed either way.
+// the input is bounded (a batch input: a list, not a teststream, which is unbounded). A key
+// that went quiet before the end is still alarmed either way.
 func TestDetectBoundedInputEnd(t *testing.T) {
 	c := teststream.NewConfig()
+	var recs []record.Record
 	for m := range 20 {
 		start := base.Add(time.Duration(m) * time.Minute)
 		for j := range 8 {
@@ -231,7 +235,10 @@ func TestDetectBoundedInputEnd(t *testing.T) {
 				}
 				country = "de"
 			}
-			if err := c.AddElements(start.Add(time.Duration(j)*time.Second).UnixMilli(), order(m*8+j, country)); err != nil {
+			r := order(m*8+j, country)
+			r.EventTime = start.Add(time.Duration(j) * time.Second)
+			recs = append(recs, r)
+			if err := c.AddElements(r.EventTime.UnixMilli(), r); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -244,19 +251,31 @@ func TestDetectBoundedInputEnd(t *testing.T) {
 	}
 	spec := ratealarm.Spec{Detector: "threshold", Threshold: &ratealarm.Threshold{Min: 3}}
 	for _, tc := range []struct {
-		name string
-		opts []ratealarm.DetectOption
-		want []string
+		name    string
+		bounded bool
+		want    []string
 	}{
-		{"unbounded", nil, []string{"country=de silence@10", "all silence@20", "country=gb silence@20"}},
-		{"bounded", []ratealarm.DetectOption{ratealarm.BoundedInput()}, []string{"country=de silence@10"}},
+		{"unbounded", false, []string{"country=de silence@10", "all silence@20", "country=gb silence@20"}},
+		{"bounded", true, []string{"country=de silence@10"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, s := beam.NewPipelineWithRoot()
-			counts := ratealarm.Count(s, teststream.Create(s, c), time.Minute, ratealarm.Dimensions("country"))
-			alerts := ratealarm.Detect(s, counts, spec, append(tc.opts, ratealarm.MaxQuiet(3))...)
+			opts := []ratealarm.DetectOption{ratealarm.MaxQuiet(3)}
+			var events beam.PCollection
+			if tc.bounded {
+				events = beam.ParDo(s, atEventTime, beam.CreateList(s, recs))
+				opts = append(opts, ratealarm.BoundedInput())
+			} else {
+				events = teststream.Create(s, c)
+			}
+			alerts := ratealarm.Detect(s, ratealarm.Count(s, events, time.Minute, ratealarm.Dimensions("country")), spec, opts...)
 			passert.Equals(s, beam.ParDo(s, keyAlertFn, alerts), beam.CreateList(s, tc.want))
 			ptest.RunAndValidate(t, p)
 		})
 	}
+}
+
+// atEventTime gives a record its EventTime as element timestamp.
+func atEventTime(r record.Record) (beam.EventTime, record.Record) {
+	return mtime.FromTime(r.EventTime), r
 }
