@@ -116,9 +116,9 @@ func (s Seasonal) WithBaselines(m map[string]Baseline) Seasonal {
 // count window) or does not decode is refused (and not downloaded again while LATEST names
 // it) and the version held keeps serving.
 type BaselineSource struct {
-	root, name      string
-	window, refresh time.Duration
-	ref             *modelstore.Refresher[map[string]Baseline]
+	root, name string
+	refresh    time.Duration
+	ref        *modelstore.Refresher[map[string]Baseline]
 
 	mu      sync.Mutex
 	checked time.Time // when the store was last read; zero before the first read
@@ -137,7 +137,7 @@ func NewBaselineSource(root, name string, window, refresh time.Duration) *Baseli
 		}
 		return DecodeBaselines(a)
 	}
-	return &BaselineSource{root: root, name: name, window: window, refresh: refresh,
+	return &BaselineSource{root: root, name: name, refresh: refresh,
 		ref: modelstore.NewRefresher(root, name, decode, modelstore.WithKind(BaselineKind))}
 }
 
