@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/transforms/clean"
@@ -142,6 +143,9 @@ func (c *Classifier) Vector(doc string) text.Vector {
 	}
 	return c.vec.Counts(doc)
 }
+
+// vectors pools the document vectors Classifier.TopK scores and drops.
+var vectors = sync.Pool{New: func() any { return new(text.Vector) }}
 
 // TopK is the k most likely labels of doc, best first. A document none of whose terms the
 // model knows gets nil: the caller sends it to the dead letter rather than guess the prior.

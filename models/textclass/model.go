@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"sync"
 
 	"github.com/beamline/beamline/transforms/features/text"
 )
@@ -98,9 +97,6 @@ func (m *Model) addRows(idx []int32, val []float32, dst []float32) {
 		}
 	}
 }
-
-// vectors pools the document vectors Classifier.TopK scores and drops.
-var vectors = sync.Pool{New: func() any { return new(text.Vector) }}
 
 // TopK returns the k best labels for x, best first, with scores as probabilities: a softmax
 // over all labels' scores, so they are comparable across models and documents.
