@@ -120,28 +120,20 @@ func (e *StanzaError) Unwrap() error { return e.Err }
 // AddPackages reads a Packages list. A stanza without Package is an error (the list is not a
 // Packages file); one without Section is counted (Stats.NoSection) and skipped.
 func (b *Builder) AddPackages(r io.Reader) error {
-	rd := NewReader(r)
-	for {
-		st, err := rd.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return eachStanza(r, func(st Stanza) error {
 		name, _ := st.Get("Package")
 		if name == "" {
 			return &StanzaError{Line: st.Line, Field: "Package", Err: ErrMissingField}
 		}
 		if b.seen[name] {
 			b.dupPkgs++
-			continue
+			return nil
 		}
 		b.seen[name] = true
 		sect, _ := st.Get("Section")
 		if Label(sect) == "" {
 			b.noSect++
-			continue
+			return nil
 		}
 		rec := pkgRecord{name: name, section: Label(sect)}
 		rec.md5, _ = st.Get("Description-md5")
@@ -149,21 +141,14 @@ func (b *Builder) AddPackages(r io.Reader) error {
 			rec.short, rec.long = splitDescription(d)
 		}
 		b.pkgs = append(b.pkgs, rec)
-	}
+		return nil
+	})
 }
 
 // AddTranslations reads a Translation-en list (Package, Description-md5, Description-en).
 // The first translation of a (Package, Description-md5) pair wins.
 func (b *Builder) AddTranslations(r io.Reader) error {
-	rd := NewReader(r)
-	for {
-		st, err := rd.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return eachStanza(r, func(st Stanza) error {
 		name, _ := st.Get("Package")
 		md5, _ := st.Get("Description-md5")
 		if name == "" || md5 == "" {
@@ -175,10 +160,28 @@ func (b *Builder) AddTranslations(r io.Reader) error {
 		}
 		k := joinKey{name, md5}
 		if _, ok := b.short[k]; ok {
-			continue
+			return nil
 		}
 		d, _ := st.Get("Description-en")
 		b.short[k], b.long[k] = splitDescription(d)
+		return nil
+	})
+}
+
+// eachStanza calls fn with every stanza of r, in order, until fn or the reader fails.
+func eachStanza(r io.Reader, fn func(Stanza) error) error {
+	rd := NewReader(r)
+	for {
+		st, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(st); err != nil {
+			return err
+		}
 	}
 }
 
