@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register.Function1x1(toHitRow)
+	register.DoFn1x1[clean.Hit, HitRow](&toHitRowFn{})
 	register.DoFn1x1[record.Failure, record.Failure](&sinkRefusedFn{})
 	register.DoFn2x0[record.Failure, func(string, Tally)](&refusedStatsFn{})
 	register.Function1x1(failRefusedFn)
@@ -63,9 +63,10 @@ type HitRow struct {
 	Line   int64  `json:"line"`
 }
 
-// NewHitRow is the table row of h. It is the pure core of the BigQuery output.
-func NewHitRow(h *clean.Hit) HitRow {
-	ua := features.ParseUserAgent(h.UserAgent)
+// NewHitRow is the table row of h, its user agent classified through uas (nil: parsed). It is
+// the pure core of the BigQuery output.
+func NewHitRow(h *clean.Hit, uas *features.UserAgentCache) HitRow {
+	ua := uas.Parse(h.UserAgent)
 	r := HitRow{Time: h.Time, Host: h.Host, User: h.User, Method: h.Method, Path: h.Path,
 		Protocol: h.Protocol, Request: h.Request, Status: h.Status, Bytes: h.Bytes, Referer: h.Referer,
 		UserAgent: h.UserAgent, VHost: h.VHost, Browser: ua.Browser, OS: ua.OS, Bot: ua.Bot,
@@ -79,7 +80,15 @@ func NewHitRow(h *clean.Hit) HitRow {
 	return r
 }
 
-func toHitRow(h clean.Hit) HitRow { return NewHitRow(&h) }
+// toHitRowFn makes the table rows, with the per-worker user-agent cache hitStatsFn also keeps.
+type toHitRowFn struct{ uas *features.UserAgentCache }
+
+func (f *toHitRowFn) ProcessElement(h clean.Hit) HitRow {
+	if f.uas == nil {
+		f.uas = features.NewUserAgentCache(0)
+	}
+	return NewHitRow(&h, f.uas)
+}
 
 // hitTableOptions are the options of the hits table the job creates.
 func hitTableOptions() []bigquery.WriteOption {
@@ -98,7 +107,7 @@ func isTable(addr string) bool { return strings.HasPrefix(addr, bigquery.Scheme)
 //	refused: PCollection<record.Failure>
 func writeHitsTable(s beam.Scope, o Options, hits beam.PCollection, streaming bool) (refused beam.PCollection) {
 	s = s.Scope("logs.WriteHitsTable")
-	rows := beam.ParDo(s, toHitRow, hits)
+	rows := beam.ParDo(s, &toHitRowFn{}, hits)
 	var dead beam.PCollection
 	if streaming {
 		dead = bigquery.Write(s, o.Output, rows, hitTableOptions()...)

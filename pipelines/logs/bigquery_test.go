@@ -64,7 +64,7 @@ func TestNewHitRow(t *testing.T) {
 		if err := clean.MustCompileLogFormat(tc.format).Parse(tc.line, &h); err != nil {
 			t.Fatalf("Parse(%q): %v", tc.line, err)
 		}
-		got := NewHitRow(&h)
+		got := NewHitRow(&h, nil)
 		if d := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); d != "" {
 			t.Errorf("NewHitRow(%q) (-want +got):\n%s", tc.line, d)
 		}
@@ -410,7 +410,7 @@ func BenchmarkNewHitRow(b *testing.B) {
 	var r HitRow
 	b.ReportAllocs()
 	for b.Loop() {
-		r = NewHitRow(&h)
+		r = NewHitRow(&h, nil)
 	}
 	if r.Browser == "" {
 		b.Fatalf("NewHitRow(%q).Browser is empty", line)

@@ -47,8 +47,8 @@ const (
 // hitKeys calls emit with every metric key one hit counts under. It is the pure core of the
 // per-hit step: the per-key sums of these keys are everything the summary is made from.
 // Keys are built in buf (returned for reuse) and are only valid during the emit call, so
-// counting a hit allocates nothing (unless its agent needs percent-decoding). uas classifies the user agent
-// (nil: parse every time).
+// counting a hit allocates nothing (unless its agent needs percent-decoding). uas classifies
+// the user agent (nil: parse every time).
 func hitKeys(h *clean.Hit, buf []byte, uas *features.UserAgentCache, emit func(key []byte, t Tally)) []byte {
 	t := Tally{Hits: 1, Bytes: h.Bytes}
 	if h.Status >= 500 && h.Status <= 599 {
