@@ -70,6 +70,9 @@ func init() {
 // share memory with b (no copy), so b must not be modified afterwards: records are immutable
 // once read, and their Payload lives as long as their Data anyway.
 func DecodeObject(b []byte) (map[string]any, error) {
+	if m, ok := decodeFast(b); ok {
+		return m, nil
+	}
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] != '{' && gojson.Valid(b) {
 		return nil, ErrNotObject
 	}

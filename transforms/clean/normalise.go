@@ -127,7 +127,9 @@ func (n *Normaliser) Normalise(data map[string]any) *Error {
 		if !isStr || !good {
 			return reject(fieldReason(ReasonBadEmail, p.String()), nil, "field %s = %v is not an e-mail address", p, v)
 		}
-		p.set(data, e)
+		if e != s {
+			p.set(data, e)
+		}
 	}
 	for i, p := range n.times {
 		v, ok := p.get(data)
@@ -162,7 +164,9 @@ func (n *Normaliser) money(data map[string]any, i int, p path) *Error {
 			return err
 		}
 		u = unit
-		cp.set(data, code)
+		if code != raw {
+			cp.set(data, code)
+		}
 	}
 	var text string
 	switch x := v.(type) {
@@ -260,10 +264,14 @@ func MinorUnits(s string, scale int) (int64, error) {
 	return v, nil
 }
 
+// mapString replaces the string at p by fn of it. Only a changed value is written back:
+// setting a string into the map boxes it anew, an allocation per field per record.
 func mapString(data map[string]any, p path, fn func(string) string) {
 	if v, ok := p.get(data); ok {
 		if s, ok := v.(string); ok {
-			p.set(data, fn(s))
+			if t := fn(s); t != s {
+				p.set(data, t)
+			}
 		}
 	}
 }
@@ -283,7 +291,9 @@ func trimAll(v any) {
 	case []any:
 		for i, e := range x {
 			if s, ok := e.(string); ok {
-				x[i] = strings.TrimSpace(s)
+				if t := strings.TrimSpace(s); len(t) != len(s) {
+					x[i] = t
+				}
 			} else {
 				trimAll(e)
 			}

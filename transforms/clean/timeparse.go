@@ -80,8 +80,10 @@ func ParseTime(v any, format string) (time.Time, error) {
 	case "datetime":
 		layouts = autoLayouts[1:4]
 	case "auto":
-		if x, err := strconv.ParseFloat(s, 64); err == nil {
-			return epoch(jsonx.Number(s), guessUnit(x))
+		if numeric(s) {
+			if x, err := strconv.ParseFloat(s, 64); err == nil {
+				return epoch(jsonx.Number(s), guessUnit(x))
+			}
 		}
 		layouts = autoLayouts
 	default:
@@ -93,6 +95,19 @@ func ParseTime(v any, format string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a %s time", clip(s), format)
+}
+
+// numeric reports whether s has only the characters of a decimal number: the layouts of
+// dates are tried without first paying for a failed ParseFloat, an allocation per record.
+func numeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func guessUnit(x float64) float64 {

@@ -1,0 +1,98 @@
+package jsonx
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/beamline/beamline/internal/gen"
+	"github.com/google/go-cmp/cmp"
+)
+
+// stdDecode is what decodeFast must agree with: encoding/json with numbers kept as text.
+func stdDecode(b []byte) (map[string]any, bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if !json.Valid(b) || d.Decode(&v) != nil {
+		return nil, false
+	}
+	m, ok := v.(map[string]any)
+	return m, ok
+}
+
+var decodeCases = []string{
+	`{}`, ` {"a":1} `, "\t{\"a\" :\n[ ]\r}",
+	`{"a":"x","b":-0.5e+10,"c":[1,"2",{"d":null}],"e":true,"f":false,"g":{},"h":[]}`,
+	`{"a":1,"a":2}`,
+	`{"esc":"q\"b\\s\/ \b\f\n\r\t \u00e9 \u20AC \ud83d\ude00 end"}`,
+	`{"lone":"\ud800 x \udc00 \ud800\u0041"}`,
+	`{"ünï":"çødé ✓ 😀"}`,
+	`{"n":[0,-0,1.0,1e5,1E-5,123456789012345678901234567890]}`,
+	// Rejected by encoding/json: decodeFast must decline them.
+	`{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":-}`, `{"a":1e}`, `{"a":+1}`, `{"a":tru}`, `{"a":nul}`,
+	`{"a":"x}`, `{"a":"\x"}`, `{"a":"\u12"}`, "{\"a\":\"\x01\"}", `{"a":1,}`, `{,}`, `{"a"}`, `{"a":1}}`,
+	`{"a":1} x`, `[1]`, `null`, `"s"`, ``, `{`, `{"a":[1,]}`, `{"a":[1 2]}`, `{a:1}`,
+	"{\"a\":\"\xff\"}", "{\"\xc3\":1}",
+}
+
+func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	cases := append([]string{}, decodeCases...)
+	for i := range 200 {
+		cases = append(cases, string(gen.Order(r, i+1, gen.Start)))
+	}
+	for _, c := range cases {
+		checkDecodeFast(t, []byte(c))
+	}
+}
+
+// TestDecodeFastValuesOutliveGC checks the slab-boxed values: after the decoder's pool has
+// been drained and the heap collected, they still read as what was decoded.
+func TestDecodeFastValuesOutliveGC(t *testing.T) {
+	var ms []map[string]any
+	for i := range 100 {
+		m, ok := decodeFast([]byte(`{"s":"v` + string(rune('a'+i%26)) + `","n":12.5,"a":["x","y"]}`))
+		if !ok {
+			t.Fatal("declined a valid object")
+		}
+		ms = append(ms, m)
+	}
+	runtime.GC()
+	runtime.GC()
+	for i, m := range ms {
+		want := map[string]any{"s": "v" + string(rune('a'+i%26)), "n": Number("12.5"), "a": []any{"x", "y"}}
+		if diff := cmp.Diff(want, m); diff != "" {
+			t.Fatalf("object %d after GC (-want +got):\n%s", i, diff)
+		}
+		if m["s"] != want["s"] || m["n"] != want["n"] {
+			t.Fatalf("object %d: == comparison of boxed values fails", i)
+		}
+	}
+}
+
+func checkDecodeFast(t *testing.T, b []byte) {
+	t.Helper()
+	got, ok := decodeFast(b)
+	want, stdOK := stdDecode(b)
+	switch {
+	case ok && !stdOK:
+		t.Errorf("decodeFast accepted %q, which encoding/json rejects", b)
+	case ok:
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("decodeFast(%q) differs from encoding/json (-want +got):\n%s", b, diff)
+		}
+	case stdOK && utf8.Valid(b):
+		t.Errorf("decodeFast declined %q, valid UTF-8 that encoding/json decodes", b)
+	}
+}
+
+func FuzzDecodeFast(f *testing.F) {
+	for _, c := range decodeCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(checkDecodeFast)
+}
