@@ -189,7 +189,7 @@ func (d *decoder) object(depth int) (any, bool) {
 		case '}':
 			d.i++
 			ms := d.members[start:]
-			m := make(map[string]any, len(ms))
+			m := make(map[string]any, mapHint(len(ms)))
 			for _, e := range ms {
 				m[e.k] = e.v // a repeated key: the last one wins, as in encoding/json
 			}
@@ -199,6 +199,18 @@ func (d *decoder) object(depth int) (any, bool) {
 		}
 		return nil, false
 	}
+}
+
+// mapHint is the size to make a map of n members with. Go's runtime keeps a map of up to
+// eight entries in one group, and a full group turns into a table on any write, even to a key
+// it holds (internal/runtime/maps, Go 1.26): records are normalised in place, so an
+// eight-member object is made a table at once instead of being copied into one at its first
+// write.
+func mapHint(n int) int {
+	if n == 8 {
+		return 9
+	}
+	return n
 }
 
 // array decodes the array at d.i ('[').
@@ -286,6 +298,9 @@ func (d *decoder) str() (string, bool) {
 	start := d.i + 1
 	ascii := true
 	for i := start; i < len(b); i++ {
+		if plain[b[i]] {
+			continue
+		}
 		switch c := b[i]; {
 		case c == '"':
 			d.i = i + 1
@@ -307,6 +322,15 @@ func (d *decoder) str() (string, bool) {
 	}
 	return "", false
 }
+
+// plain marks the bytes a string holds as they are: not a quote, a backslash, a control
+// character or part of a multi-byte sequence.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // unescape decodes the string from start, whose first escape is at esc, into a new string.
 func (d *decoder) unescape(start, esc int) (string, bool) {
