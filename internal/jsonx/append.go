@@ -62,6 +62,25 @@ func AppendValue(b []byte, v any) ([]byte, error) {
 // AppendObject appends m with its keys sorted.
 func AppendObject(b []byte, m map[string]any) ([]byte, error) { return appendMap(b, m) }
 
+// AppendObjectUnordered appends m with its top-level keys in map order, for bytes that are
+// decoded again (coders) rather than compared or read by people.
+func AppendObjectUnordered(b []byte, m map[string]any) ([]byte, error) {
+	b = append(b, '{')
+	first := true
+	for k, v := range m {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(AppendString(b, k), ':')
+		var err error
+		if b, err = AppendValue(b, v); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
 func appendMap[V any](b []byte, m map[string]V) ([]byte, error) {
 	// The members are sorted in an array on the stack when they fit (records have tens of
 	// fields), saving an allocation and a second look-up per key.

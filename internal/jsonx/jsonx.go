@@ -115,12 +115,6 @@ func FastPath() bool { return useNumber != nil }
 // Marshal encodes v; map keys are sorted, so equal values encode to equal bytes.
 func Marshal(v any) ([]byte, error) { return gojson.Marshal(v) }
 
-// MarshalUnordered encodes v without sorting map keys, for bytes that are decoded again
-// (coders) rather than compared or read by people.
-func MarshalUnordered(v any) ([]byte, error) {
-	return gojson.MarshalWithOption(v, gojson.UnorderedMap())
-}
-
 // classify turns a decoder error into a SyntaxError when it is one, and keeps type errors.
 // It runs only on the error path, so it re-checks the input with encoding/json, whose syntax
 // errors give a dependable offset and say when the input ended early.

@@ -33,7 +33,7 @@ func EncodeRecord(r Record) ([]byte, error) {
 	var data []byte
 	if r.Data != nil {
 		var err error
-		if data, err = jsonx.MarshalUnordered(r.Data); err != nil {
+		if data, err = jsonx.AppendObjectUnordered(make([]byte, 0, 64+len(r.Payload)), r.Data); err != nil {
 			return nil, fmt.Errorf("record %q: encoding Data: %w", r.ID, err)
 		}
 	}
