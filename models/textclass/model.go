@@ -57,11 +57,33 @@ func (m *Model) Scores(x text.Vector, dst []float32) []float32 {
 	n := len(m.Labels)
 	dst = append(dst[:0], m.Bias...)
 	idx, val := x.Idx, x.Val[:len(x.Idx)]
-	// Four features at a time: each label's score is loaded and stored once per four
-	// products instead of once per product. The additions stay in the same order as one
-	// feature at a time, ((s + v0·w0) + v1·w1) + …, so the scores are bit for bit the same
-	// (TrainLinear relies on this too).
+	// Eight, then four, features at a time: each label's score is loaded and stored once per
+	// eight (four) products instead of once per product. The additions stay in the same order
+	// as one feature at a time, ((s + v0·w0) + v1·w1) + …, so the scores are bit for bit the
+	// same (TrainLinear relies on this too).
 	i := 0
+	for ; i+8 <= len(idx); i += 8 {
+		j0, j1, j2, j3 := int(idx[i]), int(idx[i+1]), int(idx[i+2]), int(idx[i+3])
+		j4, j5, j6, j7 := int(idx[i+4]), int(idx[i+5]), int(idx[i+6]), int(idx[i+7])
+		if max(j0, j1, j2, j3, j4, j5, j6, j7) >= m.Dim {
+			m.addRows(idx[i:i+8], val[i:i+8], dst)
+			continue
+		}
+		v0, v1, v2, v3 := val[i], val[i+1], val[i+2], val[i+3]
+		v4, v5, v6, v7 := val[i+4], val[i+5], val[i+6], val[i+7]
+		d := dst[:n]
+		r0 := m.W[j0*n : j0*n+n][:len(d)]
+		r1 := m.W[j1*n : j1*n+n][:len(d)]
+		r2 := m.W[j2*n : j2*n+n][:len(d)]
+		r3 := m.W[j3*n : j3*n+n][:len(d)]
+		r4 := m.W[j4*n : j4*n+n][:len(d)]
+		r5 := m.W[j5*n : j5*n+n][:len(d)]
+		r6 := m.W[j6*n : j6*n+n][:len(d)]
+		r7 := m.W[j7*n : j7*n+n][:len(d)]
+		for c := range d {
+			d[c] = d[c] + v0*r0[c] + v1*r1[c] + v2*r2[c] + v3*r3[c] + v4*r4[c] + v5*r5[c] + v6*r6[c] + v7*r7[c]
+		}
+	}
 	for ; i+4 <= len(idx); i += 4 {
 		j0, j1, j2, j3 := int(idx[i]), int(idx[i+1]), int(idx[i+2]), int(idx[i+3])
 		if max(j0, j1, j2, j3) >= m.Dim {
@@ -120,39 +142,173 @@ func topK(labels []string, s []float32, k int) []Scored {
 	}
 	// Partial selection: k is small (5) next to the labels. Ties keep the lower label first.
 	var small [8]int
-	best := small[:0]
-	if k > len(small) {
-		best = make([]int, 0, k)
+	var smallV [8]float32
+	var best []int
+	var bv []float32
+	if k <= len(small) {
+		best, bv = small[:k:k], smallV[:k:k]
+	} else {
+		best, bv = make([]int, k), make([]float32, k)
 	}
-	for c := range k {
-		best = append(best, c)
-		for i := c; i > 0 && s[best[i]] > s[best[i-1]]; i-- {
-			best[i], best[i-1] = best[i-1], best[i]
-		}
+	if k != 5 || !select5(s, best) {
+		selectInsertion(s, best, bv)
 	}
-	last := s[best[k-1]] // the score to beat, kept in a register
-	for c := k; c < len(s); c++ {
-		if !(s[c] > last) {
-			continue
-		}
-		best[k-1] = c
-		for i := k - 1; i > 0 && s[best[i]] > s[best[i-1]]; i-- {
-			best[i], best[i-1] = best[i-1], best[i]
-		}
-		last = s[best[k-1]]
-	}
-	// Softmax normaliser, shifted by the maximum (the first of best) for stability.
+	// Softmax normaliser, shifted by the maximum (the first of the best) for stability, over
+	// chunks of 64 scores. Each chunk is shifted and widened first, then exponentiated:
+	// widening a float32 writes only half of a register, so in the loop that adds up the
+	// exponentials it would wait on the previous exponential, chaining them one after another.
 	mx := s[best[0]]
 	var z float64
-	for _, v := range s {
-		z += math.Exp(float64(v - mx))
+	var x [64]float64
+	for start := 0; start < len(s); start += len(x) {
+		chunk := s[start:min(start+len(x), len(s))]
+		for i, v := range chunk {
+			x[i] = float64(v - mx)
+		}
+		z += sumExpNeg(x[:len(chunk)]) // x now holds the exponentials
 	}
-	out := make([]Scored, len(best))
+	out := make([]Scored, k)
 	for i, c := range best {
-		out[i] = Scored{Label: labels[c], Score: math.Exp(float64(s[c]-mx)) / z}
+		e := x[c%len(x)]
+		if len(s) > len(x) { // x holds the last chunk only
+			e = expNeg(float64(s[c] - mx))
+		}
+		out[i] = Scored{Label: labels[c], Score: e / z}
 	}
 	return out
 }
+
+// selectInsertion sets best to the indices of the len(best) highest scores of s, highest
+// first, ties to the lower index, and bv (as long as best) to those scores. The best scores
+// are kept beside their indices, so that the insertion compares values in registers rather
+// than going back to s.
+func selectInsertion(s []float32, best []int, bv []float32) {
+	k := len(best)
+	bv = bv[:k]
+	for c := range k {
+		v := s[c]
+		i := c
+		for ; i > 0 && v > bv[i-1]; i-- {
+			best[i], bv[i] = best[i-1], bv[i-1]
+		}
+		best[i], bv[i] = c, v
+	}
+	last := bv[k-1] // the score to beat
+	for c := k; c < len(s); c++ {
+		v := s[c]
+		if !(v > last) {
+			continue
+		}
+		i := k - 1
+		for ; i > 0 && v > bv[i-1]; i-- {
+			best[i], bv[i] = best[i-1], bv[i-1]
+		}
+		best[i], bv[i] = c, v
+		last = bv[k-1]
+	}
+}
+
+// select5 is selectInsertion for the usual 5 best, without branches that depend on the
+// scores, for at most 2^32 scores, none NaN; it reports false, doing nothing, if a score is
+// NaN. Each score and its index become one int64 key that orders as the selection does:
+// the score mapped to an int32 of the same order (orderKey) above the complement of the
+// index, so that of equal scores the lower index has the greater key, and no two keys are
+// equal. Each key then passes down the five best keys through compare-exchanges, which
+// compile to conditional moves: the mispredicted branches of an insertion, a dozen or so
+// per document, were most of its time.
+func select5(s []float32, best []int) bool {
+	if len(best) != 5 || len(s) < 5 || uint64(len(s)) > 1<<32 {
+		return false
+	}
+	b0, b1, b2, b3, b4 := int64(math.MinInt64), int64(math.MinInt64), int64(math.MinInt64), int64(math.MinInt64), int64(math.MinInt64)
+	nan := false
+	for c, v := range s {
+		if v != v {
+			nan = true
+		}
+		t := int64(orderKey(v))<<32 | int64(^uint32(c))
+		b0, t = max(b0, t), min(b0, t)
+		b1, t = max(b1, t), min(b1, t)
+		b2, t = max(b2, t), min(b2, t)
+		b3, t = max(b3, t), min(b3, t)
+		b4 = max(b4, t)
+	}
+	if nan {
+		return false
+	}
+	for j, b := range [5]int64{b0, b1, b2, b3, b4} {
+		best[j] = int(^uint32(b))
+	}
+	return true
+}
+
+// orderKey maps a score that is not NaN to an int32 in the same order, with −0 and +0
+// equal: the bits of a non-negative float as they are, those of a negative one with the
+// magnitude bits flipped (more negative, smaller), then the negative ones moved up by one
+// so that −0 (which became −1) meets +0.
+func orderKey(v float32) int32 {
+	b := int32(math.Float32bits(v))
+	k := b ^ (b >> 31 & math.MaxInt32)
+	return k + int32(uint32(k)>>31)
+}
+
+// expNeg is math.Exp for the softmax's shifted scores, which are at most 0: within a few
+// units in the last place of math.Exp (TestExpNeg holds it to 1e-15 relative) and several
+// times faster. x = (k·64 + j)·ln2/64 + r with |r| ≤ ln2/128, so e^x = 2^k · 2^(j/64) · e^r:
+// 2^(j/64) from a table, e^r from its Taylor polynomial to r⁵ (the next term is under 4e-17
+// relative), 2^k put straight into the exponent bits. Arguments below −700 (where 2^k would
+// leave the normal range), above 0.5, and NaN go to math.Exp.
+func expNeg(x float64) float64 {
+	a := [1]float64{x}
+	sumExpNeg(a[:])
+	return a[0]
+}
+
+// Constants of expNeg.
+const (
+	expInvStep = 64 / math.Ln2
+	// ln2/64 split in two: expStepHi has 32 significant bits, so n·expStepHi is exact for
+	// any n expNeg sees (|n| < 2^17).
+	expStepHi = 0x1.62e42feep-7
+	expStepLo = math.Ln2/64 - expStepHi
+	expRound  = 0x1.8p52 // adding it rounds to an integer, held in the low bits
+)
+
+// sumExpNeg replaces each x of xs by expNeg(x) and returns their sum, added up in order.
+func sumExpNeg(xs []float64) float64 {
+	var z float64
+	for i, x := range xs {
+		if !(x >= -700 && x <= 0.5) {
+			e := exp(x)
+			xs[i] = e
+			z += e
+			continue
+		}
+		t := x*expInvStep + expRound
+		n := int64(math.Float64bits(t))
+		nf := t - expRound
+		r := (x - nf*expStepHi) - nf*expStepLo
+		p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
+		scale := math.Float64frombits(uint64(1023+int64(int32(n))>>6) << 52)
+		e := exp2Table[n&63] * p * scale
+		xs[i] = e
+		z += e
+	}
+	return z
+}
+
+// exp is math.Exp kept out of line: the rare arguments expNeg and sumExpNeg pass on.
+//
+//go:noinline
+func exp(x float64) float64 { return math.Exp(x) }
+
+// exp2Table[j] is 2^(j/64).
+var exp2Table = func() (t [64]float64) {
+	for j := range t {
+		t[j] = math.Exp2(float64(j) / 64)
+	}
+	return t
+}()
 
 // The binary form of a model: a magic, the kind, labels, shapes, the float32 weights little
 // endian and a CRC-32 of everything before it. It is written by hand because the weights are

@@ -76,6 +76,10 @@ type scratch struct {
 	// being counted (all zero between calls), uniq its features in order of appearance.
 	tally []uint8
 	uniq  []int32
+	// seen has bit j set for each feature j in tally, seenWords bit w for each non-zero
+	// word w of seen (all zero between calls).
+	seen      []uint64
+	seenWords []uint64
 }
 
 // NewTokenizer validates s and returns its Tokenizer.

@@ -145,8 +145,8 @@ var logTable = func() (t [32]float64) {
 }()
 
 // maxTally is the largest vocabulary count tallies in a dense array of counts (a byte per
-// feature, in each pooled scratch, so at most 256 KiB each); larger ones sort the
-// occurrences instead.
+// feature, and a bit per feature for the bitmap of those seen, in each pooled scratch, so at
+// most 288 KiB each); larger ones sort the occurrences instead.
 const maxTally = 1 << 18
 
 // count returns the known terms of text and how often each occurs, in dst's arrays.
@@ -168,33 +168,51 @@ func (z *Vectorizer) count(text string, sc *scratch, dst Vector) Vector {
 	return runs(ids, dst)
 }
 
-// tally counts ids in sc.tally, a byte per feature, and sorts only the distinct ones: a
-// document has a few dozen occurrences of a few dozen terms, so this beats sorting all the
-// occurrences. It gives up, leaving sc.tally zero, if a count would pass 255.
+// tally counts ids in sc.tally, a byte per feature, and marks each feature seen in a bitmap
+// of the features (sc.seen, a bit per feature) and in a bitmap of that bitmap's words
+// (sc.seenWords, a bit per 64 features). Reading the marks back word by word, lowest first,
+// gives the distinct features in increasing order without sorting them: a document has a
+// few dozen terms, whose bits sit in a few dozen words, found through the summary's few
+// words (dim/4096). Sorting them was a sixth of TFIDF's time. It gives up, leaving the
+// scratch zero, if a count would pass 255.
 func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector) (Vector, bool) {
-	if len(sc.tally) < z.dim {
+	words := (z.dim + 63) / 64
+	if len(sc.tally) < z.dim || len(sc.seen) < words {
 		sc.tally = make([]uint8, z.dim)
+		sc.seen = make([]uint64, words)
+		sc.seenWords = make([]uint64, (words+63)/64)
 	}
-	tally, uniq := sc.tally[:z.dim], sc.uniq[:0]
-	ok := true
-	for _, j := range ids {
-		c := tally[j]
-		if c == 0 {
-			uniq = append(uniq, j)
-		} else if c == math.MaxUint8 {
-			ok = false
-			break
+	tally, seen, seenWords := sc.tally[:z.dim], sc.seen[:words], sc.seenWords[:(words+63)/64]
+	for n, j := range ids {
+		c := tally[j] + 1
+		if c == 0 { // the 256th occurrence: undo the marks so far
+			for _, j := range ids[:n] {
+				tally[j], seen[j>>6], seenWords[j>>12] = 0, 0, 0
+			}
+			return Vector{}, false
 		}
-		tally[j] = c + 1
+		tally[j] = c
+		seen[j>>6] |= 1 << (j & 63)
+		seenWords[j>>12] |= 1 << ((j >> 6) & 63)
+	}
+	uniq := sc.uniq[:0]
+	for sw, s := range seenWords {
+		if s == 0 {
+			continue
+		}
+		seenWords[sw] = 0
+		for s != 0 {
+			w := sw<<6 | bits.TrailingZeros64(s)
+			s &= s - 1
+			x := seen[w]
+			seen[w] = 0
+			for x != 0 {
+				uniq = append(uniq, int32(w<<6|bits.TrailingZeros64(x)))
+				x &= x - 1
+			}
+		}
 	}
 	sc.uniq = uniq
-	if !ok {
-		for _, j := range uniq {
-			tally[j] = 0
-		}
-		return Vector{}, false
-	}
-	sortIDs(uniq)
 	v := Vector{Idx: dst.Idx[:0], Val: dst.Val[:0]}
 	if len(uniq) == 0 {
 		return v, true
@@ -245,9 +263,10 @@ func (z *Vectorizer) lookup(sc *scratch, ids []int32) []int32 {
 // order, when the features are unigrams of folded case over a vocabulary (most models'), and
 // mostly without laying the tokens out in a buffer first. A token of up to 12 ASCII letters and
 // digits, ended by an ASCII byte that cannot extend it, is read with one or two 8-byte loads
-// (see classify8), folded in the register and looked up packed, as pack would pack it. Any
-// other token — non-ASCII, near the end of the text, longer, or running into an apostrophe, a
-// number separator or a non-ASCII character — goes through the general scanner on its own,
+// (see classify8), folded in the register and looked up packed, as pack would pack it (one in
+// the last 15 bytes of the text from a padded copy, see asciiTail). Any other token —
+// non-ASCII, longer, or running into an apostrophe, a number separator or a non-ASCII
+// character — goes through the general scanner on its own,
 // which is exact because without n-grams a token's terms do not depend on its neighbours.
 func (z *Vectorizer) fastIDs(text string, sc *scratch) []int32 {
 	t := z.tok
@@ -263,6 +282,11 @@ func (z *Vectorizer) fastIDs(text string, sc *scratch) []int32 {
 		if f != 0 && len(text)-i >= 16 {
 			if j, ok := z.asciiToken(text, i, &ids); ok {
 				i = j
+				continue
+			}
+		} else if f != 0 {
+			if j, ok := z.asciiTail(text[i:], &ids); ok {
+				i += j
 				continue
 			}
 		}
@@ -328,17 +352,40 @@ func (z *Vectorizer) asciiToken(text string, i int, ids *[]int32) (int, bool) {
 	if digits && t.numbers == numDrop || n < t.minLen {
 		return next, true
 	}
-	j, ok := z.short.get(lo, uint32(hi))
-	if ok && j < 0 { // a stop word
-		return next, true
-	}
+	var j int32 // the feature, or −1 for a stop word or an unknown term
 	if digits && t.numbers == numToken {
-		j, ok = z.short.get(z.numLo, z.numHi)
+		if j, ok := z.short.get(lo, uint32(hi)); ok && j < 0 { // a stop word
+			return next, true
+		}
+		j = z.short.getOr(z.numLo, z.numHi)
+	} else {
+		j = z.short.getOr(lo, uint32(hi))
 	}
-	if ok {
-		*ids = append(*ids, j)
+	// Append j unless it is −1 without a branch on it: j is written past the end, and the
+	// length grows by its sign bit flipped. A third of the tokens are stop words, in no
+	// order a predictor could learn; a mispredicted branch on the lookup's result also made
+	// the processor wait for the lookup's load before scanning on.
+	d := *ids
+	if len(d) == cap(d) {
+		d = slices.Grow(d, 1)
 	}
+	d = d[:len(d)+1]
+	d[len(d)-1] = j
+	*ids = d[:len(d)-1+int(uint32(^j)>>31)]
 	return next, true
+}
+
+// asciiTail is asciiToken for a token in the last 15 bytes of the text, rest: on a copy of
+// rest followed by spaces, so that there are 16 bytes to read. A space separates as the end
+// of the text does, and is neither a letter nor a digit to look ahead to, so the token and
+// where it ends are as the general scanner finds them. The copy is 32 bytes on the stack.
+func (z *Vectorizer) asciiTail(rest string, ids *[]int32) (int, bool) {
+	var pad [32]byte
+	n := copy(pad[:], rest)
+	for k := n; k < len(pad); k++ {
+		pad[k] = ' '
+	}
+	return z.asciiToken(string(pad[:]), 0, ids)
 }
 
 // sortIDs sorts ids in increasing order. A document has a few dozen term occurrences, for

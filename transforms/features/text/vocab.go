@@ -210,3 +210,17 @@ func (t *termTable) get(lo uint64, hi uint32) (int32, bool) {
 		}
 	}
 }
+
+// getOr is get returning the value of the packed term lo, hi, or −1 if it has none.
+func (t *termTable) getOr(lo uint64, hi uint32) int32 {
+	mask := uint64(len(t.slots) - 1)
+	for k := t.hash(lo, hi); ; k = (k + 1) & mask {
+		sl := &t.slots[k]
+		if sl.lo == lo && sl.hi == hi {
+			return sl.val
+		}
+		if sl.lo == 0 {
+			return -1
+		}
+	}
+}
