@@ -146,17 +146,26 @@ func (d *decoder) literal(word string) bool {
 	return true
 }
 
-// object decodes the object at d.i ('{').
-func (d *decoder) object(depth int) (any, bool) {
+// open steps into the object or array at d.i, nested depth deep; empty reports that it
+// closes at once, with end.
+func (d *decoder) open(depth int, end byte) (empty, ok bool) {
 	if depth > maxDepth {
-		return nil, false
+		return false, false
 	}
 	d.i++
-	start := len(d.members)
 	d.skipSpace()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
+	if d.i < len(d.b) && d.b[d.i] == end {
 		d.i++
-		return map[string]any{}, true
+		return true, true
+	}
+	return false, true
+}
+
+// object decodes the object at d.i ('{').
+func (d *decoder) object(depth int) (any, bool) {
+	start := len(d.members)
+	if empty, ok := d.open(depth, '}'); !ok || empty {
+		return map[string]any{}, ok
 	}
 	for {
 		if d.i >= len(d.b) || d.b[d.i] != '"' {
@@ -215,15 +224,9 @@ func mapHint(n int) int {
 
 // array decodes the array at d.i ('[').
 func (d *decoder) array(depth int) (any, bool) {
-	if depth > maxDepth {
-		return nil, false
-	}
-	d.i++
 	start := len(d.elems)
-	d.skipSpace()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
-		d.i++
-		return []any{}, true
+	if empty, ok := d.open(depth, ']'); !ok || empty {
+		return []any{}, ok
 	}
 	for {
 		v, ok := d.value(depth)
