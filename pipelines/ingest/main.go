@@ -31,7 +31,7 @@ var (
 	shardRecords = flag.Int("shard_records", 250000, "maximum records per output file")
 	inputFlag    = flag.String("input", "", "overrides the input of the only source in --sources: a glob or pubsub://projects/P/subscriptions/S")
 	windowFlag   = flag.Duration("window", time.Minute, "streaming: event-time window of the output files")
-	latenessFlag = flag.Duration("allowed_lateness", 24*time.Hour, "streaming: how long after its window a late record still gets a file")
+	latenessFlag = flag.Duration("allowed_lateness", 24*time.Hour, "streaming: how long after its window a late record still gets a file; a later one goes to the dead letter as too_late")
 	idleFlag     = flag.Duration("idle_stop", 0, "streaming: end the job once no message has arrived for this long (0: run until cancelled)")
 	dedupeTTL    = flag.Duration("dedupe_ttl", 10*time.Minute, "streaming: how long a source's dedupe_key is remembered")
 	stagingFlag  = flag.String("staging", "", "batch with a bq:// or pubsub:// output: directory or gs:// prefix for the load job's files and dedupe spill (default a temporary directory)")

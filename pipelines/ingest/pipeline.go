@@ -134,7 +134,12 @@ func readStream(s beam.Scope, c SourceConfig, o Options) (beam.PCollection, []be
 		opts = append(opts, pubsub.StopWhenIdle(o.IdleStop))
 	}
 	recs, dups := pubsub.Read(s, c.Subscription, opts...)
-	ok, dead := clean.Apply(s, tag.Records(s, c.Source, recs), c.spec())
+	spec := c.spec()
+	if !isTable(o.Output) && !isTopic(o.Output) {
+		// A record too late for the windows of the file output goes to the dead letter.
+		spec.Lateness = &o.Lateness
+	}
+	ok, dead := clean.Apply(s, tag.Records(s, c.Source, recs), spec)
 	out := []beam.PCollection{dead, dups}
 	if c.DedupeKey != "" {
 		var keyDups beam.PCollection

@@ -151,6 +151,9 @@ func TestStreamingIngestToFiles(t *testing.T) {
 		&gpubsub.Message{Data: fmt.Appendf(nil, `{"amount":"1.00","currency":"EUR","created_at":%q}`, start.Format(time.RFC3339))},
 		&gpubsub.Message{Data: fmt.Appendf(nil, `{"order_id":"x","amount":"1.00","currency":"XXY","created_at":%q}`, start.Format(time.RFC3339))},
 	)
+	// Two orders three days old, beyond the allowed lateness: the file windows would drop
+	// them, so they must reach the dead letter as too_late instead.
+	msgs = append(msgs, orderMessages(9000, 2, start.Add(-72*time.Hour))...)
 	testenv.Publish(t, c, inTopic, msgs)
 
 	out := t.TempDir()
@@ -190,11 +193,11 @@ func TestStreamingIngestToFiles(t *testing.T) {
 		}
 	}
 	sort.Strings(reasons)
-	if diff := cmp.Diff([]string{"json_truncated", "missing_field:order_id", "unknown_currency:currency"}, reasons); diff != "" {
+	if diff := cmp.Diff([]string{"json_truncated", "missing_field:order_id", "too_late:created_at", "too_late:created_at", "unknown_currency:currency"}, reasons); diff != "" {
 		t.Errorf("dead-letter reasons (-want +got):\n%s", diff)
 	}
 	sum := readSummary(t, filepath.Join(out, "summary.json"))
-	if s := sum.Sources[0]; s.Read != 7203 || s.OK != 7200 || s.Dead != 3 || !s.Balanced {
-		t.Errorf("summary = %+v, want read 7203 = ok 7200 + dead 3", s)
+	if s := sum.Sources[0]; s.Read != 7205 || s.OK != 7200 || s.Dead != 5 || !s.Balanced {
+		t.Errorf("summary = %+v, want read 7205 = ok 7200 + dead 5", s)
 	}
 }

@@ -69,6 +69,10 @@ const StageWrite = "orders.Write"
 // Source is the orders source tag stamps.
 var Source = tag.Source{Name: "orders", Kind: "order", Format: "json", SchemaVersion: 1}
 
+// lateness is how long after its window's end a late order, alert or dead letter still gets
+// a file when streaming; an order later than that is dead-lettered as too_late.
+const lateness = 24 * time.Hour
+
 // Spec is the clean.Spec of an order: the total checked against its lines (CheckTotal),
 // amounts to minor units, timestamps to UTC, the event time from created_at.
 func Spec() clean.Spec {
@@ -113,7 +117,13 @@ func Build(s beam.Scope, o Options) {
 	} else {
 		recs = files.Read(s, o.Input)
 	}
-	ok, dead := clean.Apply(s, tag.Records(s, Source, recs), Spec())
+	spec := Spec()
+	if streaming(o) && !strings.HasPrefix(o.Output, bigquery.Scheme) {
+		// An order too late for its window's history files goes to the dead letter.
+		l := lateness
+		spec.Lateness = &l
+	}
+	ok, dead := clean.Apply(s, tag.Records(s, Source, recs), spec)
 	deads = append(deads, dead)
 	var dups beam.PCollection
 	if streaming(o) {
@@ -139,7 +149,7 @@ func Build(s beam.Scope, o Options) {
 		}
 		deads = append(deads, bad, record.Refused(s, Source.Name, StageWrite, refused))
 	case streaming(o):
-		files.WriteWindowed(s, files.Join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, files.LateWindows(s, o.Window, 24*time.Hour, ok)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.Output, "history", "dt={date}", "hour={hour}")+"/", beam.ParDo(s, &encodeRecordFn{}, files.LateWindows(s, o.Window, lateness, ok)), files.Suffix(".jsonl"))
 	default:
 		files.WriteLines(s, files.Join(o.Output, "history", "part"), ".jsonl", beam.ParDo(s, &encodeRecordFn{}, ok))
 	}
@@ -163,7 +173,7 @@ func Build(s beam.Scope, o Options) {
 	if o.Lake != "" {
 		raw := beam.ParDo(s, rawPayload, recs)
 		if streaming(o) {
-			files.WriteWindowed(s, files.Join(o.Lake, "dt={date}", "hour={hour}")+"/", files.LateWindows(s, o.Window, 24*time.Hour, raw), files.Suffix(".jsonl"))
+			files.WriteWindowed(s, files.Join(o.Lake, "dt={date}", "hour={hour}")+"/", files.LateWindows(s, o.Window, lateness, raw), files.Suffix(".jsonl"))
 		} else {
 			files.WriteLines(s, files.Join(o.Lake, "part"), ".jsonl", raw)
 		}
@@ -171,7 +181,7 @@ func Build(s beam.Scope, o Options) {
 
 	all := beam.Flatten(s, deads...)
 	if streaming(o) {
-		files.WriteWindowed(s, files.Join(o.DeadLetter, "dt={date}")+"/", beam.ParDo(s, encodeFailure, files.LateWindows(s, o.Window, 24*time.Hour, all)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(o.DeadLetter, "dt={date}")+"/", beam.ParDo(s, encodeFailure, files.LateWindows(s, o.Window, lateness, all)), files.Suffix(".jsonl"))
 	} else {
 		files.WriteLines(s, files.Join(o.DeadLetter, "part"), ".jsonl", beam.ParDo(s, encodeFailure, all))
 	}
@@ -215,7 +225,7 @@ func writeAlerts(s beam.Scope, o Options, dest string, alerts beam.PCollection) 
 		}
 		return []beam.PCollection{bigquery.Load(s, dest, alerts, o.Staging, opts...)}
 	case streaming(o):
-		files.WriteWindowed(s, files.Join(dest, "dt={date}")+"/", beam.ParDo(s, encodeAlert, files.LateWindows(s, o.Window, 24*time.Hour, alerts)), files.Suffix(".jsonl"))
+		files.WriteWindowed(s, files.Join(dest, "dt={date}")+"/", beam.ParDo(s, encodeAlert, files.LateWindows(s, o.Window, lateness, alerts)), files.Suffix(".jsonl"))
 	default:
 		files.WriteLines(s, files.Join(dest, "part"), ".jsonl", beam.ParDo(s, encodeAlert, alerts))
 	}

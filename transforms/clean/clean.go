@@ -37,14 +37,19 @@ type Spec struct {
 	// Earliest and MaxAhead bound event times (see TimeChecker); zero means the defaults.
 	Earliest time.Time     `json:"earliest,omitzero"`
 	MaxAhead time.Duration `json:"max_ahead,omitempty"`
+	// Lateness, when set, sends to dead (too_late) a record whose event time is more than
+	// Lateness before the timestamp it arrived with: the allowed lateness of the windows
+	// downstream (see DeadLetterLate). Nil means no such check.
+	Lateness *time.Duration `json:"lateness,omitempty"`
 }
 
 // Steps are the pure cores of a Spec, built once per worker.
 type Steps struct {
-	parser *Parser
-	valid  *Validator
-	norm   *Normaliser
-	times  *TimeChecker
+	parser   *Parser
+	valid    *Validator
+	norm     *Normaliser
+	times    *TimeChecker
+	lateness *time.Duration
 }
 
 // NewSteps checks spec and builds its cores.
@@ -71,6 +76,10 @@ func NewSteps(spec Spec) (*Steps, error) {
 		if err := st.times.Init(); err != nil {
 			return nil, err
 		}
+		if spec.Lateness != nil && *spec.Lateness < 0 {
+			return nil, fmt.Errorf("clean: Spec.Lateness %s is negative", *spec.Lateness)
+		}
+		st.lateness = spec.Lateness
 	}
 	if st.parser == nil && st.valid == nil && st.norm == nil && st.times == nil {
 		return nil, fmt.Errorf("clean: the spec has no step")
@@ -79,7 +88,11 @@ func NewSteps(spec Spec) (*Steps, error) {
 }
 
 // Apply runs the steps on r in order. It returns the stage that rejected r and why, or "".
-func (st *Steps) Apply(r *record.Record) (string, *Error) {
+func (st *Steps) Apply(r *record.Record) (string, *Error) { return st.ApplyArrived(r, time.Time{}) }
+
+// ApplyArrived is Apply for a record that arrived with the element timestamp arrived (zero:
+// unknown), which the Lateness check compares its event time with.
+func (st *Steps) ApplyArrived(r *record.Record, arrived time.Time) (string, *Error) {
 	if st.parser != nil {
 		if err := st.parser.Parse(r); err != nil {
 			return StageParse, err
@@ -99,6 +112,11 @@ func (st *Steps) Apply(r *record.Record) (string, *Error) {
 		t, err := st.times.Time(r.Data)
 		if err != nil {
 			return StageEventTime, err
+		}
+		if st.lateness != nil && !arrived.IsZero() && t.Add(*st.lateness).Before(arrived) {
+			return StageEventTime, reject(fieldReason(ReasonTooLate, st.times.Field), nil,
+				"field %s = %s is more than the allowed lateness %s before the record arrived (%s): the windows downstream would drop it",
+				st.times.Field, t.Format(time.RFC3339), *st.lateness, arrived.UTC().Format(time.RFC3339))
 		}
 		r.EventTime = t
 	}
@@ -152,7 +170,11 @@ func (f *stepsFn) Setup() error {
 }
 
 func (f *stepsFn) ProcessElement(ctx context.Context, ts beam.EventTime, r record.Record, ok func(beam.EventTime, record.Record), dead func(record.Failure)) {
-	stage, err := f.st.Apply(&r)
+	var arrived time.Time
+	if ts > mtime.MinTimestamp && ts < mtime.MaxTimestamp {
+		arrived = ts.ToTime()
+	}
+	stage, err := f.st.ApplyArrived(&r, arrived)
 	for _, s := range f.passed {
 		if s == stage {
 			break
@@ -232,6 +254,18 @@ func Earliest(t time.Time) EventTimeOption { return func(s *Spec) { s.Earliest =
 
 // MaxAhead sets how far ahead of the wall clock an event time may be (default 24h).
 func MaxAhead(d time.Duration) EventTimeOption { return func(s *Spec) { s.MaxAhead = d } }
+
+// DeadLetterLate makes EventTime send to dead, with reason too_late:<field>, a record whose
+// event time is more than lateness before the timestamp it arrived with (a Pub/Sub publish
+// time, say). Give it the allowed lateness of the event-time windows downstream: a runner drops
+// an element that reaches a window's grouping after the watermark has passed the window's end
+// plus that lateness, silently. The watermark there is at most the arrival timestamps of the
+// elements still being processed upstream, so every record the runner could drop is caught
+// here and kept with its payload (and, at the margin, some it would have kept). Streaming
+// only: in batch, elements arrive without a timestamp and the check never fires.
+func DeadLetterLate(lateness time.Duration) EventTimeOption {
+	return func(s *Spec) { s.Lateness = &lateness }
+}
 
 // EventTime sets each record's EventTime and element timestamp from field, read in format
 // (see ParseTime). A missing, unreadable or absurd time (before Earliest, more than MaxAhead

@@ -344,3 +344,32 @@ func TestSplitCSVMatchesEncodingCSV(t *testing.T) {
 		}
 	}
 }
+
+func TestStepsLateness(t *testing.T) {
+	hour := time.Hour
+	st, err := clean.NewSteps(clean.Spec{Parse: &clean.ParseSpec{Format: "json"}, EventTime: &clean.TimeField{Field: "ts", Format: "rfc3339"}, Lateness: &hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrived := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	for ts, want := range map[string]string{
+		"2026-11-20T11:00:00Z": "",            // exactly the lateness: kept
+		"2026-11-20T10:59:59Z": "too_late:ts", // a second more
+		"2026-11-20T13:00:00Z": "",            // after its arrival: not late
+		"2026-11-19T00:00:00Z": "too_late:ts",
+	} {
+		r := record.Record{Payload: []byte(`{"ts":"` + ts + `"}`)}
+		_, e := st.ApplyArrived(&r, arrived)
+		if got := reasonOf(e); got != want {
+			t.Errorf("%s arriving at %s: %q, want %q", ts, arrived.Format(time.RFC3339), got, want)
+		}
+		r = record.Record{Payload: []byte(`{"ts":"` + ts + `"}`)}
+		if _, e := st.Apply(&r); e != nil {
+			t.Errorf("%s without an arrival time: %v, want kept", ts, e)
+		}
+	}
+	minus := -time.Minute
+	if _, err := clean.NewSteps(clean.Spec{EventTime: &clean.TimeField{Field: "ts", Format: "auto"}, Lateness: &minus}); err == nil {
+		t.Error("a negative lateness was accepted")
+	}
+}

@@ -1,6 +1,7 @@
 package clean_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -168,4 +169,32 @@ func TestDedupeSpillsToFiles(t *testing.T) {
 	if len(spilled) == 0 {
 		t.Errorf("no spill file in %s: the records did not go through files", dir)
 	}
+}
+
+// TestEventTimeDeadLettersLate: in a stream, a record whose event time is more than the
+// allowed lateness before its arrival timestamp goes to dead as too_late rather than being
+// dropped by the windows downstream; in batch (no arrival timestamp) nothing is.
+func TestEventTimeDeadLettersLate(t *testing.T) {
+	arrival := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	at := func(id string, age time.Duration) record.Record {
+		p := fmt.Sprintf(`{"ts":"%s"}`, arrival.Add(-age).Format(time.RFC3339))
+		return record.Record{ID: id, Source: "src", Payload: []byte(p)}
+	}
+	recs := []record.Record{at("fresh", 10*time.Minute), at("inside", 59*time.Minute), at("late", 61*time.Minute), at("older", 48*time.Hour)}
+
+	p, s := beam.NewPipelineWithRoot()
+	c := teststream.NewConfig()
+	c.AddElementList(arrival.UnixMilli(), recs)
+	c.AdvanceWatermarkToInfinity()
+	parsed, _ := clean.Parse(s, teststream.Create(s, c), clean.ParseSpec{Format: "json"})
+	ok, dead := clean.EventTime(s, parsed, "ts", "rfc3339", clean.DeadLetterLate(time.Hour))
+	passert.Equals(s, beam.ParDo(s, idFn, ok), "fresh", "inside")
+	passert.Equals(s, beam.ParDo(s, idPayloadFn, dead), "late="+string(recs[2].Payload), "older="+string(recs[3].Payload))
+	passert.Equals(s, beam.ParDo(s, reasonFn, dead), "too_late:ts", "too_late:ts")
+
+	batch, _ := clean.Parse(s, beam.CreateList(s, recs), clean.ParseSpec{Format: "json"})
+	bok, bdead := clean.EventTime(s, batch, "ts", "rfc3339", clean.DeadLetterLate(time.Hour))
+	passert.Count(s, bok, "batch ok", 4)
+	passert.Empty(s, bdead)
+	ptest.RunAndValidate(t, p)
 }

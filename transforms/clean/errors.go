@@ -31,6 +31,7 @@ const (
 	ReasonBadTimestamp  = "bad_timestamp"
 	ReasonTimeTooOld    = "time_too_old"
 	ReasonTimeInFuture  = "time_in_future"
+	ReasonTooLate       = "too_late"
 	ReasonBadAmount     = "bad_amount"
 	ReasonUnknownCurr   = "unknown_currency"
 	ReasonBadEmail      = "bad_email"
