@@ -186,28 +186,40 @@ func (d *decoder) object(depth int) (any, bool) {
 			return nil, false
 		}
 		d.members = append(d.members, member{k, v})
-		d.skipSpace()
-		if d.i >= len(d.b) {
+		closed, ok := d.sep('}')
+		if !ok {
 			return nil, false
 		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-			d.skipSpace()
+		if !closed {
 			continue
-		case '}':
-			d.i++
-			ms := d.members[start:]
-			m := make(map[string]any, mapHint(len(ms)))
-			for _, e := range ms {
-				m[e.k] = e.v // a repeated key: the last one wins, as in encoding/json
-			}
-			clear(ms)
-			d.members = d.members[:start]
-			return m, true
 		}
-		return nil, false
+		ms := d.members[start:]
+		m := make(map[string]any, mapHint(len(ms)))
+		for _, e := range ms {
+			m[e.k] = e.v // a repeated key: the last one wins, as in encoding/json
+		}
+		clear(ms)
+		d.members = d.members[:start]
+		return m, true
 	}
+}
+
+// sep steps over what follows a member or an element: a comma, or end, which closed reports.
+func (d *decoder) sep(end byte) (closed, ok bool) {
+	d.skipSpace()
+	if d.i >= len(d.b) {
+		return false, false
+	}
+	switch d.b[d.i] {
+	case ',':
+		d.i++
+		d.skipSpace()
+		return false, true
+	case end:
+		d.i++
+		return true, true
+	}
+	return false, false
 }
 
 // mapHint is the size to make a map of n members with. Go's runtime keeps a map of up to
@@ -234,25 +246,19 @@ func (d *decoder) array(depth int) (any, bool) {
 			return nil, false
 		}
 		d.elems = append(d.elems, v)
-		d.skipSpace()
-		if d.i >= len(d.b) {
+		closed, ok := d.sep(']')
+		if !ok {
 			return nil, false
 		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-			d.skipSpace()
+		if !closed {
 			continue
-		case ']':
-			d.i++
-			es := d.elems[start:]
-			a := make([]any, len(es))
-			copy(a, es)
-			clear(es)
-			d.elems = d.elems[:start]
-			return a, true
 		}
-		return nil, false
+		es := d.elems[start:]
+		a := make([]any, len(es))
+		copy(a, es)
+		clear(es)
+		d.elems = d.elems[:start]
+		return a, true
 	}
 }
 
