@@ -115,10 +115,12 @@ func (z *Vectorizer) TFIDFInto(text string, dst Vector) Vector {
 	var norm float64
 	for i, tf := range v.Val {
 		w := float64(tf)
-		if n := int(tf); z.sub && n < len(logTable) {
-			w = logTable[n]
-		} else if z.sub {
-			w = 1 + math.Log(w)
+		if z.sub { // 1 + ln tf, from a table for small counts (inline: a call here costs)
+			if n := int(tf); n < len(logTable) {
+				w = logTable[n]
+			} else {
+				w = 1 + math.Log(w)
+			}
 		}
 		if z.idf != nil {
 			w *= float64(z.idf[v.Idx[i]])
@@ -213,16 +215,7 @@ func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector) (Vector, bool) 
 		}
 	}
 	sc.uniq = uniq
-	v := Vector{Idx: dst.Idx[:0], Val: dst.Val[:0]}
-	if len(uniq) == 0 {
-		return v, true
-	}
-	if cap(v.Idx) < len(uniq) {
-		v.Idx = make([]int32, 0, len(uniq))
-	}
-	if cap(v.Val) < len(uniq) {
-		v.Val = make([]float32, 0, len(uniq))
-	}
+	v := reuse(dst, len(uniq))
 	v.Idx, v.Val = v.Idx[:len(uniq)], v.Val[:len(uniq)]
 	copy(v.Idx, uniq)
 	for i, j := range v.Idx {
@@ -405,6 +398,19 @@ func sortIDs(ids []int32) {
 	}
 }
 
+// reuse returns an empty vector with room for n features in dst's arrays, or in new ones
+// when those are too small.
+func reuse(dst Vector, n int) Vector {
+	v := Vector{Idx: dst.Idx[:0], Val: dst.Val[:0]}
+	if cap(v.Idx) < n {
+		v.Idx = make([]int32, 0, n)
+	}
+	if cap(v.Val) < n {
+		v.Val = make([]float32, 0, n)
+	}
+	return v
+}
+
 // runs counts the runs of equal values in sorted ids into dst's arrays.
 func runs(ids []int32, dst Vector) Vector {
 	n := 0
@@ -413,16 +419,7 @@ func runs(ids []int32, dst Vector) Vector {
 			n++
 		}
 	}
-	if n == 0 {
-		return Vector{Idx: dst.Idx[:0], Val: dst.Val[:0]}
-	}
-	v := Vector{Idx: dst.Idx[:0], Val: dst.Val[:0]}
-	if cap(v.Idx) < n {
-		v.Idx = make([]int32, 0, n)
-	}
-	if cap(v.Val) < n {
-		v.Val = make([]float32, 0, n)
-	}
+	v := reuse(dst, n)
 	for i, id := range ids {
 		if i > 0 && id == ids[i-1] {
 			v.Val[len(v.Val)-1]++

@@ -199,28 +199,30 @@ func (t *termTable) hash(lo uint64, hi uint32) uint64 {
 
 // get returns the value of the packed term lo, hi (a non-empty result of pack).
 func (t *termTable) get(lo uint64, hi uint32) (int32, bool) {
-	mask := uint64(len(t.slots) - 1)
-	for k := t.hash(lo, hi); ; k = (k + 1) & mask {
-		sl := &t.slots[k]
-		if sl.lo == lo && sl.hi == hi {
-			return sl.val, true
-		}
-		if sl.lo == 0 {
-			return 0, false
-		}
+	if sl := t.find(lo, hi); sl != nil {
+		return sl.val, true
 	}
+	return 0, false
 }
 
 // getOr is get returning the value of the packed term lo, hi, or −1 if it has none.
 func (t *termTable) getOr(lo uint64, hi uint32) int32 {
+	if sl := t.find(lo, hi); sl != nil {
+		return sl.val
+	}
+	return -1
+}
+
+// find returns the slot of the packed term lo, hi, or nil.
+func (t *termTable) find(lo uint64, hi uint32) *termSlot {
 	mask := uint64(len(t.slots) - 1)
 	for k := t.hash(lo, hi); ; k = (k + 1) & mask {
 		sl := &t.slots[k]
 		if sl.lo == lo && sl.hi == hi {
-			return sl.val
+			return sl
 		}
 		if sl.lo == 0 {
-			return -1
+			return nil
 		}
 	}
 }
