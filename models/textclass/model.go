@@ -142,16 +142,13 @@ func topK(labels []string, s []float32, k int) []Scored {
 	}
 	// Partial selection: k is small (5) next to the labels. Ties keep the lower label first.
 	var small [8]int
-	var smallV [8]float32
-	var best []int
-	var bv []float32
-	if k <= len(small) {
-		best, bv = small[:k:k], smallV[:k:k]
-	} else {
-		best, bv = make([]int, k), make([]float32, k)
+	best := small[:0]
+	if k > len(small) {
+		best = make([]int, 0, k)
 	}
+	best = best[:k]
 	if k != 5 || !select5(s, best) {
-		selectInsertion(s, best, bv)
+		selectInsertion(s, best)
 	}
 	// Softmax normaliser, shifted by the maximum (the first of the best) for stability, over
 	// chunks of 64 scores. Each chunk is shifted and widened first, then exponentiated:
@@ -179,11 +176,15 @@ func topK(labels []string, s []float32, k int) []Scored {
 }
 
 // selectInsertion sets best to the indices of the len(best) highest scores of s, highest
-// first, ties to the lower index, and bv (as long as best) to those scores. The best scores
-// are kept beside their indices, so that the insertion compares values in registers rather
-// than going back to s.
-func selectInsertion(s []float32, best []int, bv []float32) {
+// first, ties to the lower index. The best scores are kept beside their indices, so that the
+// insertion compares values in registers rather than going back to s.
+func selectInsertion(s []float32, best []int) {
 	k := len(best)
+	var small [8]float32
+	bv := small[:0]
+	if k > len(small) {
+		bv = make([]float32, 0, k)
+	}
 	bv = bv[:k]
 	for c := range k {
 		v := s[c]

@@ -107,7 +107,7 @@ func TestSelect5MatchesInsertion(t *testing.T) {
 			}
 		}
 		got, want := make([]int, 5), make([]int, 5)
-		selectInsertion(s, want, make([]float32, 5))
+		selectInsertion(s, want)
 		if !select5(s, got) {
 			t.Fatalf("select5(%v) declined scores without NaN", s)
 		}
