@@ -60,9 +60,12 @@ type decoder struct {
 
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
+// release returns d to the pool, holding no value of the record just decoded. An object or
+// array that completes clears its own members and truncates to them, so only a failed decode
+// leaves any, all below the length.
 func (d *decoder) release() {
-	clear(d.members[:cap(d.members)])
-	clear(d.elems[:cap(d.elems)])
+	clear(d.members)
+	clear(d.elems)
 	d.members, d.elems = d.members[:0], d.elems[:0]
 	// The slab belongs to the values just returned; the next record starts a new one.
 	d.slab, d.b = nil, nil
