@@ -39,7 +39,8 @@ type Spec struct {
 	MaxAhead time.Duration `json:"max_ahead,omitempty"`
 	// Lateness, when set, sends to dead (too_late) a record whose event time is more than
 	// Lateness before the timestamp it arrived with: the allowed lateness of the windows
-	// downstream (see DeadLetterLate). Nil means no such check.
+	// downstream (see DeadLetterLate). Nil means no such check; without EventTime there is
+	// no event time to check, and it is ignored.
 	Lateness *time.Duration `json:"lateness,omitempty"`
 }
 
