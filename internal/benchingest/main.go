@@ -106,7 +106,10 @@ func main() {
 		res["ingest"].wall.Seconds()/b, res["ingest-nodedupe"].wall.Seconds()/b, res["ingest-typed"].wall.Seconds()/b)
 }
 
-var ordersSpec = clean.ParseSpec{Format: "json"}
+var (
+	ordersSpec = clean.ParseSpec{Format: "json"}
+	ordersSrc  = tag.Source{Name: "orders", Kind: "order", Format: "json"}
+)
 
 func child(m, d string) error {
 	if m == "gen" {
@@ -123,12 +126,12 @@ func child(m, d string) error {
 	case "ingest-typed":
 		// What a Go pipeline over a known record type composes: tag, then the typed clean
 		// path (clean.Decode: struct decode, the same rules and normalisation), no dedupe.
-		recs := tag.Records(s, tag.Source{Name: "orders", Kind: "order", Format: "json", Glob: glob}, raw)
+		recs := tag.Records(s, ordersSrc, raw)
 		ok, dead := clean.Decode[orderbench.Order](s, recs, orderbench.Rules(), orderbench.Normalise("total_minor"))
 		files.WriteLines(s, filepath.Join(out, "part"), ".jsonl", beam.ParDo(s, encodeOrder, ok))
 		files.WriteLines(s, filepath.Join(out, "dead"), ".jsonl", beam.ParDo(s, encodeFailure, dead))
 	case "ingest", "ingest-nodedupe":
-		recs := tag.Records(s, tag.Source{Name: "orders", Kind: "order", Format: "json", Glob: glob}, raw)
+		recs := tag.Records(s, ordersSrc, raw)
 		norm := orderbench.Normalise("")
 		ok, dead := clean.Apply(s, recs, clean.Spec{Parse: &ordersSpec, Rules: orderbench.Rules(), Normalise: &norm,
 			EventTime: &clean.TimeField{Field: "created_at", Format: "auto"}})
