@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,8 +25,10 @@ func init() {
 	register.DoFn4x0[context.Context, record.Record, func(string, record.Record), func(record.Failure)](&dedupeKeyFn{})
 	register.DoFn6x1[context.Context, beam.EventTime, record.Record, func(beam.EventTime, []byte), func(int, []position), func(record.Failure), error](&positionFn{})
 	register.DoFn3x0[int, func(*[]position) bool, func(string)](&losersFn{})
-	register.DoFn6x1[context.Context, beam.Window, []byte, func(*string) bool, func(beam.EventTime, record.Record), func(record.Failure), error](&filterFn{})
+	register.DoFn4x1[beam.Window, []byte, func(*string) bool, func([]byte), error](&markLosersFn{})
+	register.DoFn4x1[context.Context, []byte, func(beam.EventTime, record.Record), func(record.Failure), error](&unbatchFn{})
 	register.Emitter2[beam.EventTime, []byte]()
+	register.Emitter1[[]byte]()
 	register.Emitter2[int, []position]()
 	register.Emitter1[string]()
 	register.Iter1[[]position]()
@@ -123,7 +125,7 @@ func (f *dedupeKeyFn) ProcessElement(ctx context.Context, r record.Record, ok fu
 }
 
 // position is what the batch Dedupe shuffles instead of whole records: the dedupe key, the
-// record's identity (how the filter finds it again) and its input-order fields.
+// record's identity (which batch it waits in, and where in it) and its input-order fields.
 type position struct {
 	Key   string
 	Ident string
@@ -138,7 +140,7 @@ const dedupeShards = 64
 const flushPositions = 100_000
 
 // recordsPerBatch is how many records travel together to the filter. The records wait there
-// for the side input, and a runner keeps per-element bookkeeping for everything waiting
+// for the duplicates found, and a runner keeps per-element bookkeeping for everything waiting
 // (prism: over a kilobyte an element), so they wait in batches, each one encoded element.
 // Spilled batches are files, so they are larger.
 const (
@@ -146,22 +148,24 @@ const (
 	recordsPerSpillBatch = 8192
 )
 
-// A batch element starts with its kind: the encoded records themselves, or the name of the
-// file they were spilled to.
+// A batch element is its kind, its 16-byte id, then the encoded records themselves or the
+// name of the file they were spilled to. Each record in it is its timestamp (varint) and its
+// encoding (uvarint length first); its identity is the batch id and its index in the batch.
 const (
 	batchInline byte = 0
 	batchSpill  byte = 1
+	batchIDLen       = 16
+	batchHeader      = 1 + batchIDLen
 )
 
-// positionFn passes records on in batches, each under its identity, and collects their
-// positions, emitting them in one batch per shard at the end of the bundle (or every
-// flushPositions).
+// positionFn passes records on in batches and collects their positions, emitting them in one
+// batch per shard at the end of the bundle (or every flushPositions).
 type positionFn struct {
 	keyField
 	SpillDir string `json:"spill_dir"`
 	buf      [dedupeShards][]position
 	n        int
-	recs     []byte         // the records batch being filled
+	recs     []byte         // the records batch being filled, header first
 	nrecs    int            // records in it
 	minTS    beam.EventTime // the earliest of their timestamps
 	rnd      *rand.ChaCha8
@@ -175,43 +179,29 @@ func (f *positionFn) Setup() {
 	f.rnd = rand.NewChaCha8(seed)
 }
 
-// identity names a record uniquely within the input: its file and line when it has them,
-// else 128 random bits.
-func (f *positionFn) identity(r *record.Record) string {
-	if r.Origin != "" && r.Offset > 0 {
-		return r.Origin + "\x00" + strconv.FormatInt(r.Offset, 10)
-	}
-	var b [16]byte
-	f.rnd.Read(b[:])
-	return "\x01" + string(b[:])
-}
-
 func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r record.Record, recs func(beam.EventTime, []byte), batches func(int, []position), dead func(record.Failure)) error {
 	k, err := DedupeKey(&r, f.path)
 	if err != nil {
 		f.fail(ctx, StageDedupe, &r, err, dead)
 		return nil
 	}
-	id := f.identity(&r)
+	if len(f.recs) == 0 {
+		f.recs = make([]byte, batchHeader, 64<<10)
+		f.rnd.Read(f.recs[1:batchHeader]) // 128 random bits: unique among the batches of a run
+		f.minTS = ts
+	}
+	id := string(binary.AppendUvarint(f.recs[1:batchHeader:batchHeader], uint64(f.nrecs)))
 	shard := int(fnv32a(k) % dedupeShards)
 	f.buf[shard] = append(f.buf[shard], position{Key: k, Ident: id, Order: orderOf(&r)})
 	if f.n++; f.n >= flushPositions {
 		f.flush(batches)
 	}
-	enc, encErr := record.EncodeRecord(r)
-	if encErr != nil {
-		return encErr
-	}
-	if len(f.recs) == 0 {
-		f.recs = append(f.recs, batchInline)
-		f.minTS = ts
-	}
 	f.minTS = min(f.minTS, ts)
 	f.recs = binary.AppendVarint(f.recs, int64(ts))
-	f.recs = binary.AppendUvarint(f.recs, uint64(len(id)))
-	f.recs = append(f.recs, id...)
-	f.recs = binary.AppendUvarint(f.recs, uint64(len(enc)))
-	f.recs = append(f.recs, enc...)
+	var encErr error
+	if f.recs, encErr = appendRecord(f.recs, r); encErr != nil {
+		return encErr
+	}
 	limit := recordsPerBatch
 	if f.SpillDir != "" {
 		limit = recordsPerSpillBatch
@@ -222,11 +212,21 @@ func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r re
 	return nil
 }
 
-// flushRecords emits the batch being filled, or with a spill directory writes it to a file
-// there and emits the file's name. The batch carries the earliest timestamp of its records:
-// filterFn gives each record its own timestamp back, and an output may be later than its
-// input but never earlier, or the watermark downstream would pass records still in a batch
-// and event-time windows would fire without them.
+// appendRecord appends r's coder encoding to b, its length first.
+func appendRecord(b []byte, r record.Record) ([]byte, error) {
+	enc, err := record.EncodeRecord(r)
+	if err != nil {
+		return b, err
+	}
+	b = binary.AppendUvarint(b, uint64(len(enc)))
+	return append(b, enc...), nil
+}
+
+// flushRecords emits the batch being filled, or with a spill directory writes its records to
+// a file there and emits the file's name. The batch carries the earliest timestamp of its
+// records: unbatchFn gives each record its own timestamp back, and an output may be later
+// than its input but never earlier, or the watermark downstream would pass records still in
+// a batch and event-time windows would fire without them.
 func (f *positionFn) flushRecords(ctx context.Context, recs func(beam.EventTime, []byte)) error {
 	if f.nrecs == 0 {
 		return nil
@@ -234,16 +234,17 @@ func (f *positionFn) flushRecords(ctx context.Context, recs func(beam.EventTime,
 	batch := f.recs
 	f.recs, f.nrecs = nil, 0
 	if f.SpillDir == "" {
+		batch[0] = batchInline
 		recs(f.minTS, batch)
 		return nil
 	}
-	var id [16]byte
-	f.rnd.Read(id[:])
-	name := strings.TrimSuffix(f.SpillDir, "/") + "/" + hex.EncodeToString(id[:]) + ".records"
-	if err := files.WriteFile(ctx, name, batch[1:]); err != nil {
+	name := strings.TrimSuffix(f.SpillDir, "/") + "/" + hex.EncodeToString(batch[1:batchHeader]) + ".records"
+	if err := files.WriteFile(ctx, name, batch[batchHeader:]); err != nil {
 		return fmt.Errorf("clean.Dedupe: spilling: %w", err)
 	}
-	recs(f.minTS, append([]byte{batchSpill}, name...))
+	spilled := append(batch[:batchHeader:batchHeader], name...)
+	spilled[0] = batchSpill
+	recs(f.minTS, spilled)
 	return nil
 }
 
@@ -296,51 +297,95 @@ func (losersFn) ProcessElement(_ int, batches func(*[]position) bool, emit func(
 	}
 }
 
-// filterFn passes records whose identity is not among the losers.
-type filterFn struct {
-	keyField
-	losers map[string]struct{}
+// markLosersFn puts in front of each batch the indexes of its records that lost to another
+// record of the same key: a uvarint count, then the indexes in increasing order. It is the only
+// step that reads the losers as a side input, and it does little, on purpose: prism's
+// scheduler loops without pause while a stage with a side input has a bundle in flight (it
+// takes the stage's held input watermark for news), which cost a whole core while the records
+// were decoded here. The decoding happens after a fusion break, in unbatchFn.
+type markLosersFn struct {
+	losers map[[batchIDLen]byte][]uint64
 	window beam.Window // the window losers was read for
+}
+
+func (f *markLosersFn) ProcessElement(w beam.Window, batch []byte, losers func(*string) bool, emit func([]byte)) error {
+	if f.window == nil || !f.window.Equals(w) { // the side input is read once per window
+		f.window = w
+		f.losers = map[[batchIDLen]byte][]uint64{}
+		var l string
+		for losers(&l) {
+			var id [batchIDLen]byte
+			idx, n := binary.Uvarint([]byte(l[min(len(l), batchIDLen):]))
+			if len(l) < batchIDLen || n <= 0 {
+				return fmt.Errorf("clean.Dedupe: corrupt record identity %q", l)
+			}
+			copy(id[:], l)
+			f.losers[id] = append(f.losers[id], idx)
+		}
+		for _, idx := range f.losers {
+			slices.Sort(idx)
+		}
+	}
+	if len(batch) < batchHeader {
+		return fmt.Errorf("clean.Dedupe: corrupt record batch")
+	}
+	lost := f.losers[[batchIDLen]byte(batch[1:batchHeader])]
+	out := make([]byte, 0, len(batch)+binary.MaxVarintLen64*(1+len(lost)))
+	out = binary.AppendUvarint(out, uint64(len(lost)))
+	for _, idx := range lost {
+		out = binary.AppendUvarint(out, idx)
+	}
+	emit(append(out, batch...))
+	return nil
+}
+
+// unbatchFn decodes the records of a marked batch, reading them back from their spill file if
+// need be, and passes each on with its own timestamp, or to dups if it lost.
+type unbatchFn struct {
+	keyField
 	step
 }
 
-func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, batch []byte, losers func(*string) bool, ok func(beam.EventTime, record.Record), dup func(record.Failure)) error {
-	if f.window == nil || !f.window.Equals(w) { // the side input is read once per window
-		f.window = w
-		f.losers = map[string]struct{}{}
-		var l string
-		for losers(&l) {
-			f.losers[l] = struct{}{}
+func (f *unbatchFn) ProcessElement(ctx context.Context, marked []byte, ok func(beam.EventTime, record.Record), dup func(record.Failure)) error {
+	corrupt := fmt.Errorf("clean.Dedupe: corrupt record batch")
+	nlost, n := binary.Uvarint(marked)
+	if n <= 0 {
+		return corrupt
+	}
+	marked = marked[n:]
+	lost := make([]uint64, 0, min(nlost, 1024))
+	for range nlost {
+		idx, n := binary.Uvarint(marked)
+		if n <= 0 {
+			return corrupt
 		}
+		lost, marked = append(lost, idx), marked[n:]
 	}
-	if len(batch) == 0 {
-		return fmt.Errorf("clean.Dedupe: empty record batch")
+	if len(marked) < batchHeader {
+		return corrupt
 	}
-	kind, batch := batch[0], batch[1:]
+	kind, batch := marked[0], marked[batchHeader:]
 	if kind == batchSpill {
 		var err error
 		if batch, err = files.ReadAll(ctx, string(batch)); err != nil {
 			return fmt.Errorf("clean.Dedupe: spilled records: %w", err)
 		}
 	}
-	for len(batch) > 0 {
+	for i := uint64(0); len(batch) > 0; i++ {
 		ts, n := binary.Varint(batch)
 		if n <= 0 {
-			return fmt.Errorf("clean.Dedupe: corrupt record batch")
+			return corrupt
 		}
-		batch = batch[n:]
-		var id, enc []byte
-		if id, batch = cutLength(batch); id == nil {
-			return fmt.Errorf("clean.Dedupe: corrupt record batch")
-		}
-		if enc, batch = cutLength(batch); enc == nil {
-			return fmt.Errorf("clean.Dedupe: corrupt record batch")
+		var enc []byte
+		if enc, batch = cutLength(batch[n:]); enc == nil {
+			return corrupt
 		}
 		r, err := record.DecodeRecord(enc)
 		if err != nil {
 			return err
 		}
-		if _, lost := f.losers[string(id)]; lost {
+		if len(lost) > 0 && lost[0] == i {
+			lost = lost[1:]
 			k, _ := DedupeKey(&r, f.path)
 			f.ctr.Inc(ctx, r.Source, StageDedupe, record.OutcomeDuplicate, "")
 			dup(duplicate(StageDedupe, k, &r))
@@ -348,6 +393,9 @@ func (f *filterFn) ProcessElement(ctx context.Context, w beam.Window, batch []by
 		}
 		f.pass(ctx, StageDedupe, &r)
 		ok(beam.EventTime(ts), r)
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("clean.Dedupe: %d duplicates not found in their batch", len(lost))
 	}
 	return nil
 }
@@ -389,7 +437,12 @@ func Dedupe(s beam.Scope, in beam.PCollection, field string, opts ...DedupeOptio
 	}
 	recs, batches, noKey := beam.ParDo3(s, pf, in)
 	losers := beam.ParDo(s, losersFn{}, beam.GroupByKey(s, batches))
-	ok, dups = beam.ParDo2(s, &filterFn{keyField: keyField{Field: field}}, recs, beam.SideInput{Input: losers})
+	marked := beam.ParDo(s, &markLosersFn{}, recs, beam.SideInput{Input: losers})
+	// A Flatten is a fusion break that keeps element timestamps (a Reshuffle would not, here):
+	// the empty second input is only there to make it one, so that the decoding below runs in
+	// a stage of its own, without the side input (see markLosersFn).
+	marked = beam.Flatten(s, marked, beam.CreateList(s, [][]byte{}))
+	ok, dups = beam.ParDo2(s, &unbatchFn{keyField: keyField{Field: field}}, marked)
 	return ok, beam.Flatten(s, dups, noKey)
 }
 
