@@ -16,6 +16,7 @@ import (
 	"cloud.google.com/go/bigquery"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamline/beamline/internal/fusion"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/record"
 	"google.golang.org/api/googleapi"
@@ -23,7 +24,7 @@ import (
 
 func init() {
 	register.DoFn3x0[beam.X, func([]byte), func(record.Failure)](&jsonLineFn{})
-	register.DoFn4x1[context.Context, int, func(*string) bool, string, error](&loadFn{})
+	register.DoFn3x1[context.Context, int, func(*string) bool, error](&loadFn{})
 	register.Emitter1[[]byte]()
 	register.Iter1[string]()
 }
@@ -187,8 +188,10 @@ func Load(s beam.Scope, table string, rows beam.PCollection, staging string, opt
 	lines, invalid := beam.ParDo2(s, &jsonLineFn{}, rows)
 	dir := strings.TrimSuffix(staging, "/") + "/beamline-load-" + randomHex(8)
 	staged := files.WriteLines(s, dir+"/rows", ".jsonl", lines)
+	// The staged files wait for the table in a step of their own, not in loadFn, which waits
+	// for the load job: see internal/fusion.
 	beam.ParDo0(s, &loadFn{Conn: cfg.conn, Table: t, Dir: dir},
-		beam.GroupByKey(s, beam.AddFixedKey(s, staged)), beam.SideInput{Input: ready})
+		beam.GroupByKey(s, beam.AddFixedKey(s, fusion.After(s, ready, staged))))
 	return invalid
 }
 
@@ -223,7 +226,7 @@ type loadFn struct {
 	Dir   string `json:"dir"`
 }
 
-func (f *loadFn) ProcessElement(ctx context.Context, _ int, staged func(*string) bool, _ string) error {
+func (f *loadFn) ProcessElement(ctx context.Context, _ int, staged func(*string) bool) error {
 	var names []string
 	var n string
 	for staged(&n) {

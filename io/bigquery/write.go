@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/bigquery/storage/managedwriter"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamline/beamline/internal/fusion"
 	"github.com/beamline/beamline/transforms/record"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -25,7 +26,7 @@ import (
 func init() {
 	register.DoFn3x1[context.Context, []byte, func(string), error](&ensureFn{})
 	register.DoFn3x0[beam.X, func(int, []byte), func(record.Failure)](&encodeFn{})
-	register.DoFn5x1[context.Context, int, []byte, string, func(record.Failure), error](&writeFn{})
+	register.DoFn4x1[context.Context, int, []byte, func(record.Failure), error](&writeFn{})
 	register.Emitter1[string]()
 	register.Emitter2[int, []byte]()
 	register.Emitter1[record.Failure]()
@@ -165,8 +166,10 @@ func Write(s beam.Scope, table string, rows beam.PCollection, opts ...WriteOptio
 	ready := ensure(s, t, p, cfg)
 	keyed, invalid := beam.ParDo2(s, &encodeFn{Shards: cfg.shards, Emulator: enc.emulator}, rows)
 	shuffled := beam.Reshuffle(s, keyed)
+	// The rows wait for the table in a step of their own (see internal/fusion: with the side
+	// input on writeFn, prism's scheduler spun for as long as rows were being written).
 	refused := beam.ParDo(s, &writeFn{Conn: cfg.conn, Table: t, Descriptor: desc, Append: cfg.append},
-		shuffled, beam.SideInput{Input: ready})
+		fusion.After(s, ready, shuffled))
 	return beam.Flatten(s, invalid, refused)
 }
 
@@ -306,7 +309,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	return err
 }
 
-func (f *writeFn) ProcessElement(ctx context.Context, _ int, row []byte, _ string, dead func(record.Failure)) error {
+func (f *writeFn) ProcessElement(ctx context.Context, _ int, row []byte, dead func(record.Failure)) error {
 	if f.app == nil {
 		app, err := NewAppender(ctx, f.client, f.Table, f.desc, f.Append)
 		if err != nil {
@@ -317,7 +320,7 @@ func (f *writeFn) ProcessElement(ctx context.Context, _ int, row []byte, _ strin
 	return f.app.Add(ctx, row)
 }
 
-func (f *writeFn) FinishBundle(ctx context.Context, _ string, dead func(record.Failure)) error {
+func (f *writeFn) FinishBundle(ctx context.Context, dead func(record.Failure)) error {
 	if f.app == nil {
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamline/beamline/internal/fusion"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/record"
 )
@@ -300,9 +301,9 @@ func (losersFn) ProcessElement(_ int, batches func(*[]position) bool, emit func(
 // markLosersFn puts in front of each batch the indexes of its records that lost to another
 // record of the same key: a uvarint count, then the indexes in increasing order. It is the only
 // step that reads the losers as a side input, and it does little, on purpose: prism's
-// scheduler loops without pause while a stage with a side input has a bundle in flight (it
-// takes the stage's held input watermark for news), which cost a whole core while the records
-// were decoded here. The decoding happens after a fusion break, in unbatchFn.
+// scheduler loops without pause while a stage with a side input has a bundle in flight (see
+// internal/fusion), which cost a whole core while the records were decoded here. The decoding
+// happens after a fusion.Break, in unbatchFn.
 type markLosersFn struct {
 	losers map[[batchIDLen]byte][]uint64
 	window beam.Window // the window losers was read for
@@ -438,10 +439,8 @@ func Dedupe(s beam.Scope, in beam.PCollection, field string, opts ...DedupeOptio
 	recs, batches, noKey := beam.ParDo3(s, pf, in)
 	losers := beam.ParDo(s, losersFn{}, beam.GroupByKey(s, batches))
 	marked := beam.ParDo(s, &markLosersFn{}, recs, beam.SideInput{Input: losers})
-	// A Flatten is a fusion break that keeps element timestamps (a Reshuffle would not, here):
-	// the empty second input is only there to make it one, so that the decoding below runs in
-	// a stage of its own, without the side input (see markLosersFn).
-	marked = beam.Flatten(s, marked, beam.CreateList(s, [][]byte{}))
+	// The decoding runs in a stage of its own, without the side input (see markLosersFn).
+	marked = fusion.Break(s, marked)
 	ok, dups = beam.ParDo2(s, &unbatchFn{keyField: keyField{Field: field}}, marked)
 	return ok, beam.Flatten(s, dups, noKey)
 }
