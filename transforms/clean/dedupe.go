@@ -151,7 +151,7 @@ const (
 
 // A batch element is its kind, its 16-byte id, then the encoded records themselves or the
 // name of the file they were spilled to. Each record in it is its timestamp (varint) and its
-// encoding (uvarint length first); its identity is the batch id and its index in the batch.
+// encoding (4-byte length first); its identity is the batch id and its index in the batch.
 const (
 	batchInline byte = 0
 	batchSpill  byte = 1
@@ -213,14 +213,31 @@ func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r re
 	return nil
 }
 
-// appendRecord appends r's coder encoding to b, its length first.
+// appendRecord appends r's coder encoding to b, its length first in 4 bytes (little endian),
+// written once the encoding is in place.
 func appendRecord(b []byte, r record.Record) ([]byte, error) {
-	enc, err := record.EncodeRecord(r)
+	at := len(b)
+	b, err := record.AppendRecord(append(b, 0, 0, 0, 0), r)
 	if err != nil {
-		return b, err
+		return b[:at], err
 	}
-	b = binary.AppendUvarint(b, uint64(len(enc)))
-	return append(b, enc...), nil
+	if len(b)-at-4 > math.MaxUint32 {
+		return b[:at], fmt.Errorf("clean.Dedupe: record %q encodes to over 4 GiB", r.ID)
+	}
+	binary.LittleEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	return b, nil
+}
+
+// cutRecord splits a record encoded by appendRecord off b; nil when b is too short.
+func cutRecord(b []byte) ([]byte, []byte) {
+	if len(b) < 4 {
+		return nil, nil
+	}
+	l := uint64(binary.LittleEndian.Uint32(b))
+	if uint64(len(b)-4) < l {
+		return nil, nil
+	}
+	return b[4 : 4+l : 4+l], b[4+l:]
 }
 
 // flushRecords emits the batch being filled, or with a spill directory writes its records to
@@ -378,7 +395,7 @@ func (f *unbatchFn) ProcessElement(ctx context.Context, marked []byte, ok func(b
 			return corrupt
 		}
 		var enc []byte
-		if enc, batch = cutLength(batch[n:]); enc == nil {
+		if enc, batch = cutRecord(batch[n:]); enc == nil {
 			return corrupt
 		}
 		r, err := record.DecodeRecord(enc)
@@ -399,15 +416,6 @@ func (f *unbatchFn) ProcessElement(ctx context.Context, marked []byte, ok func(b
 		return fmt.Errorf("clean.Dedupe: %d duplicates not found in their batch", len(lost))
 	}
 	return nil
-}
-
-// cutLength splits a uvarint-length-prefixed field off b; nil when b is too short.
-func cutLength(b []byte) ([]byte, []byte) {
-	l, n := binary.Uvarint(b)
-	if n <= 0 || uint64(len(b)-n) < l {
-		return nil, nil
-	}
-	return b[n : n+int(l) : n+int(l)], b[n+int(l):]
 }
 
 // Dedupe keeps one record per (source, key field) across a bounded input — the first in input

@@ -30,14 +30,12 @@ const (
 
 // EncodeRecord is the Beam coder for Record.
 func EncodeRecord(r Record) ([]byte, error) {
-	var data []byte
-	if r.Data != nil {
-		var err error
-		if data, err = jsonx.AppendObjectUnordered(make([]byte, 0, 64+len(r.Payload)), r.Data); err != nil {
-			return nil, fmt.Errorf("record %q: encoding Data: %w", r.ID, err)
-		}
-	}
-	b := make([]byte, 0, 64+len(r.ID)+len(r.Source)+len(r.Origin)+len(r.Payload)+len(r.Header)+len(data))
+	return AppendRecord(make([]byte, 0, 128+len(r.ID)+len(r.Source)+len(r.Origin)+2*len(r.Payload)+len(r.Header)), r)
+}
+
+// AppendRecord appends r's EncodeRecord encoding to b: a caller that collects many records
+// (clean.Dedupe's batches) writes them in place, without a buffer per record.
+func AppendRecord(b []byte, r Record) ([]byte, error) {
 	b = append(b, recordCoderVersion)
 	b = appendString(b, r.ID)
 	b = appendString(b, r.Source)
@@ -50,8 +48,21 @@ func EncodeRecord(r Record) ([]byte, error) {
 	b = appendTime(b, r.EventTime)
 	b = appendBytes(b, r.Payload)
 	b = appendBytes(b, r.Header)
-	b = appendBytes(b, data)
-	return b, nil
+	if r.Data == nil {
+		return append(b, 0), nil
+	}
+	// Data is last, as appendBytes would write it, but encoded in place: room for the longest
+	// length prefix first, then the JSON, then the prefix written and the JSON moved up to it.
+	at := len(b)
+	b = append(b, make([]byte, binary.MaxVarintLen64)...)
+	b, err := jsonx.AppendObjectUnordered(b, r.Data)
+	if err != nil {
+		return nil, fmt.Errorf("record %q: encoding Data: %w", r.ID, err)
+	}
+	data := len(b) - at - binary.MaxVarintLen64
+	n := len(binary.AppendUvarint(b[at:at], uint64(data)+1))
+	copy(b[at+n:], b[at+binary.MaxVarintLen64:])
+	return b[:at+n+data], nil
 }
 
 // DecodeRecord is the Beam coder for Record.

@@ -3,6 +3,7 @@ package record_test
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,30 @@ func TestRecordCoderRoundTrip(t *testing.T) {
 		}
 		if diff := cmp.Diff(r, got); diff != "" {
 			t.Errorf("round trip of %q (-want +got):\n%s", r.ID, diff)
+		}
+	}
+}
+
+// TestAppendRecordInPlace: AppendRecord writes after what b holds, and Data of every length of
+// length prefix (one to three bytes) moves into place behind its prefix.
+func TestAppendRecordInPlace(t *testing.T) {
+	for _, size := range []int{0, 100, 200, 20_000} {
+		r := sample()
+		r.Data["note"] = strings.Repeat("n", size)
+		prefix := []byte("kept")
+		b, err := record.AppendRecord(prefix, r)
+		if err != nil {
+			t.Fatalf("AppendRecord(note of %d bytes): %v", size, err)
+		}
+		if !bytes.HasPrefix(b, prefix) {
+			t.Fatalf("AppendRecord lost what b held: %q", b[:min(len(b), 8)])
+		}
+		got, err := record.DecodeRecord(b[len(prefix):])
+		if err != nil {
+			t.Fatalf("DecodeRecord(AppendRecord(note of %d bytes)): %v", size, err)
+		}
+		if diff := cmp.Diff(r, got); diff != "" {
+			t.Errorf("round trip with a note of %d bytes (-want +got):\n%s", size, diff)
 		}
 	}
 }
