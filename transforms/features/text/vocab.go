@@ -207,10 +207,22 @@ func (t *termTable) get(lo uint64, hi uint32) (int32, bool) {
 
 // getOr is get returning the value of the packed term lo, hi, or −1 if it has none.
 func (t *termTable) getOr(lo uint64, hi uint32) int32 {
-	if sl := t.find(lo, hi); sl != nil {
-		return sl.val
+	return t.getOrProbe(t.hash(lo, hi)&uint64(len(t.slots)-1), lo, hi)
+}
+
+// getOrProbe is getOr from slot k on, k being the term's home slot or a slot between it and
+// the term's. Vectorizer.fastIDs makes the first probe itself and calls it for the rest.
+func (t *termTable) getOrProbe(k uint64, lo uint64, hi uint32) int32 {
+	mask := uint64(len(t.slots) - 1)
+	for ; ; k = (k + 1) & mask {
+		sl := &t.slots[k]
+		if sl.lo == lo && sl.hi == hi {
+			return sl.val
+		}
+		if sl.lo == 0 {
+			return -1
+		}
 	}
-	return -1
 }
 
 // find returns the slot of the packed term lo, hi, or nil.
