@@ -1,7 +1,6 @@
 package topicsbench
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -109,22 +108,8 @@ func cachedLinear(t *testing.T, dir string) (*textclass.Classifier, []textclass.
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(tf)
+	test, err := Load(tf) // the held-out documents as trainedLinear split them
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var test []textclass.Doc
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var d textclass.Doc
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			t.Fatal(err)
-		}
-		test = append(test, d)
-	}
-	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return c, test
