@@ -19,7 +19,8 @@ imported, threadpoolctl enforces it, and every estimator gets n_jobs=1 where it 
 For each (model, features) pair:
   train_s              vectorizer fit + transform of the training texts + model fit (wall)
   predict_docs_per_s   test docs / (vectorise + scores + top-5 over the whole test set) (wall;
-                       one batch call, as a bundle-at-a-time DoFn would)
+                       one batch call, as a bundle-at-a-time DoFn would; the best of three
+                       passes, as the Go side reports its own)
   train_cpu_s, predict_docs_per_cpu_s  the same in process CPU time: on a shared machine the
                        wall figures include time spent waiting for the core, these do not
   predict_docs_per_s_single  the same, one document per call, over the first 1000 test docs
@@ -61,6 +62,7 @@ MASK64 = 0xFFFFFFFFFFFFFFFF
 
 # Wall-time cap of the one-document-per-call measurement, per model.
 SINGLE_BUDGET_S = 10.0
+PREDICT_PASSES = 3  # prediction timing: the best of this many passes over the test set
 
 
 def fnv1a64(s):
@@ -173,11 +175,15 @@ def run_one(name, feats, make_vec, make_model, train_x, train_y, test_x, test_y,
     train_cpu = time.process_time() - c0
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
 
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    top = top_k(scores(model, vec.transform(test_x)), 5)
-    pred_s = time.perf_counter() - t0
-    pred_cpu = time.process_time() - c0
+    # The best of PREDICT_PASSES passes, as the Go side times its own: on a shared machine
+    # one pass can be slowed by a neighbour, and the two sides should be treated alike.
+    pred_s = pred_cpu = float("inf")
+    for _ in range(PREDICT_PASSES):
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        top = top_k(scores(model, vec.transform(test_x)), 5)
+        pred_s = min(pred_s, time.perf_counter() - t0)
+        pred_cpu = min(pred_cpu, time.process_time() - c0)
 
     # One document per call, as a per-element DoFn would: the first single_n test documents,
     # or as many as SINGLE_BUDGET_S allows (with 1-2-grams sklearn copies the transposed
