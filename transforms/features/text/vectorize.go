@@ -254,27 +254,18 @@ func (z *Vectorizer) lookup(sc *scratch, ids []int32) []int32 {
 
 // fastIDs returns the feature index of every known term occurrence in text, in document
 // order, when the features are unigrams of folded case over a vocabulary (most models'), and
-// mostly without laying the tokens out in a buffer first. A token of up to 12 ASCII letters
-// and digits, ended by an ASCII byte that cannot extend it, is read with one or two 8-byte
-// loads (see classify8), folded in the register and looked up packed, as pack would pack
-// it. Any other token — non-ASCII, longer, or running into an apostrophe, a number
-// separator or a non-ASCII character — goes through the general scanner on its own, which
-// is exact because without n-grams a token's terms do not depend on its neighbours.
+// mostly without laying the tokens out in a buffer first. asciiRun takes the plain ASCII
+// tokens; any other token — non-ASCII, longer than 12 bytes, or running into an apostrophe,
+// a number separator or a non-ASCII character — goes through the general scanner on its own,
+// which is exact because without n-grams a token's terms do not depend on its neighbours.
 //
-// The 8-byte loads need 16 bytes of text from the token's start: the last 15 bytes of the
-// text are read from a copy followed by spaces (32 bytes on the stack). A space separates
+// asciiRun's 8-byte loads need 16 bytes of text from a token's start: the last 16 bytes of
+// the text are read from a copy followed by spaces (32 bytes on the stack). A space separates
 // as the end of the text does, and is neither a letter nor a digit to look ahead to, so the
 // tokens and where they end are as the general scanner finds them.
-//
-// The ASCII token is handled in the loop rather than in a function of its own: the call,
-// with its arguments and results, and the term table's lookup, another call, cost about
-// 25 of the 223 instructions per token (callgrind, on the Debian corpus).
 func (z *Vectorizer) fastIDs(text string, sc *scratch) []int32 {
-	t := z.tok
-	tab := z.short
-	mask := uint64(len(tab.slots) - 1)
 	ids := sc.ids[:0]
-	s := scanner{t: t, buf: sc.buf[:0], toks: sc.toks[:0], low: sc.low}
+	s := scanner{t: z.tok, buf: sc.buf[:0], toks: sc.toks[:0], low: sc.low}
 	// The text's last 16 bytes (or all of it), then spaces, from text[base] on: made here,
 	// out of the loop, so that it stays on the stack.
 	var pad [32]byte
@@ -282,99 +273,22 @@ func (z *Vectorizer) fastIDs(text string, sc *scratch) []int32 {
 	for k := copy(pad[:], text[base:]); k < len(pad); k++ {
 		pad[k] = ' '
 	}
-	tail := string(pad[:])
-	padded := false
-	for i, stop := 0, len(text); i < stop; {
-		c := text[i]
-		f := asciiWord[c]
-		if f == 0 && c < utf8.RuneSelf { // outside a token, every other ASCII byte separates
-			i++
+	// cur is text, then the padded copy of its tail; i and limit are positions in cur.
+	// asciiRun starts no token at limit or after it.
+	cur, i, limit, padded := text, 0, base, false
+	for {
+		var general bool
+		i, ids, general = z.asciiRun(cur, i, limit, ids)
+		if !general {
+			if padded || i >= len(text) {
+				break
+			}
+			// Less than 16 bytes of text from i on: go on in the copy.
+			cur, i, limit, padded = string(pad[:]), i-base, len(text)-base, true
 			continue
 		}
-		if f != 0 {
-			if len(text)-i < 16 && !padded {
-				text, i, stop, padded = tail, i-base, stop-base, true
-			}
-			// The token at text[i], an ASCII letter or digit with 16 bytes of text from i:
-			// if it is a plain ASCII token of at most 12 bytes, append its feature index,
-			// if it is kept and known, to ids, and go on past the separator that ended it.
-			// Otherwise take the general path.
-			x := load64(text[i:])
-			word, letters, upper := classify8(x)
-			n := bits.TrailingZeros64(^word&bytesHigh) / 8
-			lo, hi := x, uint64(0)
-			if n < 8 {
-				// The mask on the shift tells the compiler it is below 64, so it does not
-				// guard it; n ≥ 1, text[i] being a letter or digit.
-				keep := uint64(1)<<(8*n&63) - 1
-				lo, letters, upper = x&keep, letters&keep, upper&keep
-			} else {
-				x2 := load64(text[i+8:])
-				word2, letters2, upper2 := classify8(x2)
-				n2 := bits.TrailingZeros64(^word2&bytesHigh) / 8
-				if n2 > maxPacked-8 {
-					goto general
-				}
-				keep := uint64(1)<<(8*n2&63) - 1  // n2 ≤ 4
-				hi = (x2 | upper2&keep>>2) & keep // fold: 0x80 >> 2 is 0x20
-				letters |= letters2 & keep
-				n += n2
-			}
-			lo |= upper >> 2
-			// The token ends at text[end] unless that byte is non-ASCII, an apostrophe
-			// between letters or a '.' or ',' between digits of a number: the general
-			// scanner's rules.
-			end := i + n
-			switch c := text[end]; {
-			case c >= utf8.RuneSelf:
-				goto general
-			case c == '\'':
-				if asciiWord[text[end-1]]&wLetter != 0 && letterAt(text, end+1) {
-					goto general
-				}
-			case c == '.' || c == ',':
-				if letters == 0 && digitAt(text, end+1) {
-					goto general
-				}
-			}
-			// What scanner.end does, on the packed token: drop numbers, short tokens and
-			// stop words, then replace numbers.
-			digits := letters == 0
-			i = end + 1 // text[end] separates, and is not part of the next token
-			if digits && t.numbers == numDrop || n < t.minLen {
-				continue
-			}
-			var j int32 // the feature, or −1 for a stop word or an unknown term
-			if digits && t.numbers == numToken {
-				if j, ok := tab.get(lo, uint32(hi)); ok && j < 0 { // a stop word
-					continue
-				}
-				j = tab.getOr(z.numLo, z.numHi)
-			} else {
-				// getOr, with its first probe, which finds most terms, written out here.
-				k := tab.hash(lo, uint32(hi)) & mask
-				sl := &tab.slots[k]
-				j = sl.val
-				if sl.lo != lo || sl.hi != uint32(hi) {
-					j = tab.getOrProbe(k, lo, uint32(hi))
-				}
-			}
-			// Append j unless it is −1 without a branch on it: j is written past the end,
-			// and the length grows by its sign bit flipped. A third of the tokens are stop
-			// words, in no order a predictor could learn; a mispredicted branch on the
-			// lookup's result also made the processor wait for the lookup's load before
-			// scanning on.
-			if len(ids) == cap(ids) {
-				ids = slices.Grow(ids, 1)
-			}
-			ids = ids[:len(ids)+1]
-			ids[len(ids)-1] = j
-			ids = ids[:len(ids)-1+int(uint32(^j)>>31)]
-			continue
-		}
-	general:
 		s.buf, s.toks = s.buf[:0], s.toks[:0]
-		i = s.run(text, i, true)
+		i = s.run(cur, i, true)
 		if s.in {
 			s.end()
 		}
@@ -384,6 +298,106 @@ func (z *Vectorizer) fastIDs(text string, sc *scratch) []int32 {
 	}
 	sc.buf, sc.toks, sc.low = s.buf, s.toks, s.low
 	return ids
+}
+
+// asciiRun appends to ids the feature index of each kept and known plain ASCII token of text
+// from i on: a token of up to 12 ASCII letters and digits, ended by an ASCII byte that cannot
+// extend it, read with one or two 8-byte loads (see classify8), folded in the register and
+// looked up packed, as pack would pack it. It returns at the first token it cannot take, with
+// general set and i at that token, or when i reaches limit. text must have 16 bytes from any
+// position below limit.
+//
+// It is a function of its own, called once per run of such tokens, so that only the few
+// values it needs are live in its loop: inlined into fastIDs with the general scanner's state
+// around it, the loop kept its values on the stack (callgrind: 142 instructions per token).
+func (z *Vectorizer) asciiRun(text string, i, limit int, ids []int32) (int, []int32, bool) {
+	tab := z.short
+	slots := tab.slots
+	mask := uint64(len(slots) - 1)
+	minLen, numbers := z.tok.minLen, z.tok.numbers
+	for i < limit {
+		c := text[i]
+		f := asciiWord[c]
+		if f == 0 {
+			if c >= utf8.RuneSelf {
+				return i, ids, true
+			}
+			i++ // outside a token, every other ASCII byte separates
+			continue
+		}
+		x := load64(text[i:])
+		word, letters, upper := classify8(x)
+		n := bits.TrailingZeros64(^word&bytesHigh) / 8
+		lo, hi := x, uint64(0)
+		if n < 8 {
+			// The mask on the shift tells the compiler it is below 64, so it does not
+			// guard it; n ≥ 1, text[i] being a letter or digit.
+			keep := uint64(1)<<(8*n&63) - 1
+			lo, letters, upper = x&keep, letters&keep, upper&keep
+		} else {
+			x2 := load64(text[i+8:])
+			word2, letters2, upper2 := classify8(x2)
+			n2 := bits.TrailingZeros64(^word2&bytesHigh) / 8
+			if n2 > maxPacked-8 {
+				return i, ids, true
+			}
+			keep := uint64(1)<<(8*n2&63) - 1  // n2 ≤ 4
+			hi = (x2 | upper2&keep>>2) & keep // fold: 0x80 >> 2 is 0x20
+			letters |= letters2 & keep
+			n += n2
+		}
+		lo |= upper >> 2
+		// The token ends at text[end] unless that byte is non-ASCII, an apostrophe
+		// between letters or a '.' or ',' between digits of a number: the general
+		// scanner's rules.
+		end := i + n
+		switch c := text[end]; {
+		case c >= utf8.RuneSelf:
+			return i, ids, true
+		case c == '\'':
+			if asciiWord[text[end-1]]&wLetter != 0 && letterAt(text, end+1) {
+				return i, ids, true
+			}
+		case c == '.' || c == ',':
+			if letters == 0 && digitAt(text, end+1) {
+				return i, ids, true
+			}
+		}
+		// What scanner.end does, on the packed token: drop numbers, short tokens and
+		// stop words, then replace numbers.
+		digits := letters == 0
+		i = end + 1 // text[end] separates, and is not part of the next token
+		if digits && numbers == numDrop || n < minLen {
+			continue
+		}
+		var j int32 // the feature, or −1 for a stop word or an unknown term
+		if digits && numbers == numToken {
+			if j, ok := tab.get(lo, uint32(hi)); ok && j < 0 { // a stop word
+				continue
+			}
+			j = tab.getOr(z.numLo, z.numHi)
+		} else {
+			// getOr, with its first probe, which finds most terms, written out here.
+			k := tab.hash(lo, uint32(hi)) & mask
+			sl := &slots[k]
+			j = sl.val
+			if sl.lo != lo || sl.hi != uint32(hi) {
+				j = tab.getOrProbe(k, lo, uint32(hi))
+			}
+		}
+		// Append j unless it is −1 without a branch on it: j is written past the end,
+		// and the length grows by its sign bit flipped. A third of the tokens are stop
+		// words, in no order a predictor could learn; a mispredicted branch on the
+		// lookup's result also made the processor wait for the lookup's load before
+		// scanning on.
+		if len(ids) == cap(ids) {
+			ids = slices.Grow(ids, 1)
+		}
+		ids = ids[:len(ids)+1]
+		ids[len(ids)-1] = j
+		ids = ids[:len(ids)-1+int(uint32(^j)>>31)]
+	}
+	return i, ids, false
 }
 
 // sortIDs sorts ids in increasing order. A document has a few dozen term occurrences, for
