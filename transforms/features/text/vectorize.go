@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"slices"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Vectorizer turns documents into sparse vectors over a Vocabulary's terms or, with
@@ -276,9 +277,18 @@ func (z *Vectorizer) fastIDs(text string, sc *scratch) []int32 {
 	// cur is text, then the padded copy of its tail; i and limit are positions in cur.
 	// asciiRun starts no token at limit or after it.
 	cur, i, limit, padded := text, 0, base, false
+	asm := haveASCIIRunAsm && z.tok.numbers == numKeep
 	for {
 		var general bool
-		i, ids, general = z.asciiRun(cur, i, limit, ids)
+		if asm {
+			ids = slices.Grow(ids, max(limit-i, 0)/2+2) // room for every token it can take
+			var n int
+			i, n, general = asciiRunAsm(unsafe.StringData(cur), i, limit, unsafe.SliceData(ids), len(ids),
+				unsafe.SliceData(z.short.slots), uint64(len(z.short.slots)-1), uint64(z.short.shift), z.tok.minLen)
+			ids = ids[:n]
+		} else {
+			i, ids, general = z.asciiRun(cur, i, limit, ids)
+		}
 		if !general {
 			if padded || i >= len(text) {
 				break
