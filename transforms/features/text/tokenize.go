@@ -73,9 +73,8 @@ type scratch struct {
 	low  []byte  // lower-cased token for stop-word lookups with KeepCase
 	ids  []int32 // feature indices (Vectorizer)
 	// For the Vectorizer's counting: tally[j] is how often feature j occurs in the document
-	// being counted (all zero between calls), uniq its features in order of appearance.
+	// being counted (all zero between calls).
 	tally []uint8
-	uniq  []int32
 	// seen has bit j set for each feature j in tally, seenWords bit w for each non-zero
 	// word w of seen (all zero between calls).
 	seen      []uint64

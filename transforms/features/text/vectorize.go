@@ -97,7 +97,7 @@ func (z *Vectorizer) Counts(text string) Vector { return z.CountsInto(text, Vect
 // CountsInto is Counts reusing dst's arrays for the result.
 func (z *Vectorizer) CountsInto(text string, dst Vector) Vector {
 	sc := z.tok.pool.Get().(*scratch)
-	v := z.count(text, sc, dst)
+	v, _, _ := z.count(text, sc, dst, false)
 	z.tok.pool.Put(sc)
 	return v
 }
@@ -111,23 +111,14 @@ func (z *Vectorizer) TFIDF(text string) Vector { return z.TFIDFInto(text, Vector
 // document after another need not allocate.
 func (z *Vectorizer) TFIDFInto(text string, dst Vector) Vector {
 	sc := z.tok.pool.Get().(*scratch)
-	v := z.count(text, sc, dst)
+	v, norm, weighed := z.count(text, sc, dst, true)
 	z.tok.pool.Put(sc)
-	var norm float64
-	for i, tf := range v.Val {
-		w := float64(tf)
-		if z.sub { // 1 + ln tf, from a table for small counts (inline: a call here costs)
-			if n := int(tf); n < len(logTable) {
-				w = logTable[n]
-			} else {
-				w = 1 + math.Log(w)
-			}
+	if !weighed {
+		for i, tf := range v.Val {
+			w := z.weight(v.Idx[i], int(tf))
+			v.Val[i] = float32(w)
+			norm += w * w
 		}
-		if z.idf != nil {
-			w *= float64(z.idf[v.Idx[i]])
-		}
-		v.Val[i] = float32(w)
-		norm += w * w
 	}
 	if norm > 0 {
 		inv := 1 / math.Sqrt(norm)
@@ -147,13 +138,32 @@ var logTable = func() (t [32]float64) {
 	return t
 }()
 
+// weight is the tf-idf weight of feature j occurring tf times, before normalisation: tf, or
+// 1 + ln tf with Sublinear, times its idf.
+func (z *Vectorizer) weight(j int32, tf int) float64 {
+	w := float64(tf)
+	if z.sub { // 1 + ln tf, from a table for small counts
+		if tf < len(logTable) {
+			w = logTable[tf]
+		} else {
+			w = 1 + math.Log(w)
+		}
+	}
+	if z.idf != nil {
+		w *= float64(z.idf[j])
+	}
+	return w
+}
+
 // maxTally is the largest vocabulary count tallies in a dense array of counts (a byte per
 // feature, and a bit per feature for the bitmap of those seen, in each pooled scratch, so at
 // most 288 KiB each); larger ones sort the occurrences instead.
 const maxTally = 1 << 18
 
-// count returns the known terms of text and how often each occurs, in dst's arrays.
-func (z *Vectorizer) count(text string, sc *scratch, dst Vector) Vector {
+// count returns the known terms of text and how often each occurs, in dst's arrays. With
+// weigh, it may instead give each term its tf-idf weight (weight) and return the sum of their
+// squares, reporting whether it did.
+func (z *Vectorizer) count(text string, sc *scratch, dst Vector, weigh bool) (Vector, float64, bool) {
 	var ids []int32
 	if z.fast {
 		ids = z.fastIDs(text, sc)
@@ -163,12 +173,12 @@ func (z *Vectorizer) count(text string, sc *scratch, dst Vector) Vector {
 	}
 	sc.ids = ids
 	if z.index != nil && z.dim <= maxTally {
-		if v, ok := z.tally(ids, sc, dst); ok {
-			return v
+		if v, norm, ok := z.tally(ids, sc, dst, weigh); ok {
+			return v, norm, weigh
 		}
 	}
 	sortIDs(ids)
-	return runs(ids, dst)
+	return runs(ids, dst), 0, false
 }
 
 // tally counts ids in sc.tally, a byte per feature, and marks each feature seen in a bitmap
@@ -176,9 +186,11 @@ func (z *Vectorizer) count(text string, sc *scratch, dst Vector) Vector {
 // (sc.seenWords, a bit per 64 features). Reading the marks back word by word, lowest first,
 // gives the distinct features in increasing order without sorting them: a document has a
 // few dozen terms, whose bits sit in a few dozen words, found through the summary's few
-// words (dim/4096). Sorting them was a sixth of TFIDF's time. It gives up, leaving the
-// scratch zero, if a count would pass 255.
-func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector) (Vector, bool) {
+// words (dim/4096). Sorting them was a sixth of TFIDF's time. With weigh, each feature's
+// value is its tf-idf weight rather than its count, and the sum of their squares is
+// returned: the weighing is done as the counts are read, rather than in a pass of its own
+// over the vector. It gives up, leaving the scratch zero, if a count would pass 255.
+func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector, weigh bool) (Vector, float64, bool) {
 	words := (z.dim + 63) / 64
 	if len(sc.tally) < z.dim || len(sc.seen) < words {
 		sc.tally = make([]uint8, z.dim)
@@ -186,19 +198,25 @@ func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector) (Vector, bool) 
 		sc.seenWords = make([]uint64, (words+63)/64)
 	}
 	tally, seen, seenWords := sc.tally[:z.dim], sc.seen[:words], sc.seenWords[:(words+63)/64]
+	distinct := 0
 	for n, j := range ids {
 		c := tally[j] + 1
 		if c == 0 { // the 256th occurrence: undo the marks so far
 			for _, j := range ids[:n] {
 				tally[j], seen[j>>6], seenWords[j>>12] = 0, 0, 0
 			}
-			return Vector{}, false
+			return Vector{}, 0, false
 		}
 		tally[j] = c
+		if c == 1 {
+			distinct++
+		}
 		seen[j>>6] |= 1 << (j & 63)
 		seenWords[j>>12] |= 1 << ((j >> 6) & 63)
 	}
-	uniq := sc.uniq[:0]
+	v := reuse(dst, distinct)
+	idx, val := v.Idx[:distinct], v.Val[:distinct]
+	k := 0
 	for sw, s := range seenWords {
 		if s == 0 {
 			continue
@@ -210,20 +228,41 @@ func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector) (Vector, bool) 
 			x := seen[w]
 			seen[w] = 0
 			for x != 0 {
-				uniq = append(uniq, int32(w<<6|bits.TrailingZeros64(x)))
+				idx[k] = int32(w<<6 | bits.TrailingZeros64(x))
+				k++
 				x &= x - 1
 			}
 		}
 	}
-	sc.uniq = uniq
-	v := reuse(dst, len(uniq))
-	v.Idx, v.Val = v.Idx[:len(uniq)], v.Val[:len(uniq)]
-	copy(v.Idx, uniq)
-	for i, j := range v.Idx {
-		v.Val[i] = float32(tally[j])
-		tally[j] = 0
+	var norm float64
+	if !weigh {
+		for i, j := range idx {
+			val[i] = float32(tally[j])
+			tally[j] = 0
+		}
+	} else {
+		// weight, written out: the call cost as much as the arithmetic.
+		sub, idf := z.sub, z.idf
+		for i, j := range idx {
+			tf := int(tally[j])
+			tally[j] = 0
+			w := float64(tf)
+			if sub {
+				if tf < len(logTable) {
+					w = logTable[tf]
+				} else {
+					w = 1 + math.Log(w)
+				}
+			}
+			if idf != nil {
+				w *= float64(idf[j])
+			}
+			val[i] = float32(w)
+			norm += w * w
+		}
 	}
-	return v, true
+	v.Idx, v.Val = idx, val
+	return v, norm, true
 }
 
 // lookup appends the feature indices of the known terms among sc's tokens (and their
