@@ -179,8 +179,16 @@ func TestStreamingIngestToFiles(t *testing.T) {
 	if diff := cmp.Diff(wantHours, perHour); diff != "" {
 		t.Errorf("clean lines per directory (-want +got):\n%s", diff)
 	}
-	if len(files) != 120 {
-		t.Errorf("%d clean files, want 120: one per one-minute window", len(files))
+	// One file per one-minute window, or more: on a loaded machine the watermark can pass a
+	// window's end before all its records are through, and those records then fire a late
+	// pane of their own (a file more, and no record lost: the line counts above hold).
+	windows := map[string]bool{}
+	for p := range files {
+		f := strings.SplitN(strings.TrimPrefix(filepath.Base(p), "part-"), "-", 3)
+		windows[f[0]+"-"+f[1]] = true
+	}
+	if len(windows) != 120 || len(files) < 120 {
+		t.Errorf("%d clean files over %d windows, want 120 windows of one minute", len(files), len(windows))
 	}
 	var reasons []string
 	for _, b := range readDir(t, filepath.Join(out, "dead")) {
