@@ -23,9 +23,9 @@ func Example() {
 	}
 	// Output:
 	// [gnu text editor version <num> gnu text text editor editor version version <num>]
-	// [editor gnu kernel text editor]
+	// [gnu editor kernel text editor]
 	// {[0 1 3] [1 1 1]}
-	// editor 0.553
 	// gnu 0.448
+	// editor 0.553
 	// text editor 0.702
 }

@@ -10,9 +10,12 @@ import (
 	"sync"
 )
 
-// Vocabulary maps terms to feature indices: term i is feature i. Terms are sorted, so a
-// vocabulary built from the same counts is the same whatever order the counts came in.
-// It is JSON-serialisable; do not modify Terms after the first Index call.
+// Vocabulary maps terms to feature indices: term i is feature i. BuildVocabulary orders the
+// terms by decreasing document frequency, ties by term, so a vocabulary built from the same
+// counts is the same whatever order the counts came in, and the common terms' weights sit
+// together in a model (see BuildVocabulary). Any order is valid: a vocabulary read back from
+// a model keeps the order it was saved in. It is JSON-serialisable; do not modify Terms after
+// the first Index call.
 type Vocabulary struct {
 	Terms []string `json:"terms"`
 	DF    []int32  `json:"df"`   // documents containing Terms[i]
@@ -24,8 +27,13 @@ type Vocabulary struct {
 }
 
 // BuildVocabulary keeps the terms of df (term → number of documents containing it, out of docs)
-// that pass s.MinDF, s.MaxDF and s.MaxFeatures, sorted by term. MaxFeatures keeps the terms
-// with the highest document frequency, ties broken by term, after the MinDF/MaxDF filters.
+// that pass s.MinDF, s.MaxDF and s.MaxFeatures, in decreasing document frequency, ties broken
+// by term. MaxFeatures keeps the first terms of that order, after the MinDF/MaxDF filters.
+//
+// The order is for memory: a model's weights are a row per feature, so the rows of the common
+// terms, which nearly every document reads, are packed together at the start instead of
+// spread over all of them. On the Debian corpus's linear model (71,831 features, 16 MB of
+// weights) prediction missed a 512 KiB cache 72 times a document instead of 88 (cachegrind).
 func BuildVocabulary(df map[string]int, docs int, s Spec) *Vocabulary {
 	minDF := max(s.MinDF, 1)
 	maxDF := float64(docs)
@@ -42,16 +50,15 @@ func BuildVocabulary(df map[string]int, docs int, s Spec) *Vocabulary {
 			kept = append(kept, entry{t, n})
 		}
 	}
+	slices.SortFunc(kept, func(a, b entry) int {
+		if c := cmp.Compare(b.df, a.df); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.term, b.term)
+	})
 	if s.MaxFeatures > 0 && len(kept) > s.MaxFeatures {
-		slices.SortFunc(kept, func(a, b entry) int {
-			if c := cmp.Compare(b.df, a.df); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.term, b.term)
-		})
 		kept = kept[:s.MaxFeatures]
 	}
-	slices.SortFunc(kept, func(a, b entry) int { return cmp.Compare(a.term, b.term) })
 	v := &Vocabulary{Terms: make([]string, len(kept)), DF: make([]int32, len(kept)), Docs: docs}
 	for i, e := range kept {
 		v.Terms[i], v.DF[i] = e.term, int32(min(e.df, math.MaxInt32))
@@ -95,7 +102,7 @@ func (v *Vocabulary) IDF() []float32 {
 }
 
 // Keep returns a copy of v holding only the features idx (e.g. from SelectTop), in increasing
-// index order, so the copy's terms stay sorted; duplicates are kept once. It panics if an
+// index order, so the copy's terms keep their relative order; duplicates are kept once. It panics if an
 // index is out of range.
 func (v *Vocabulary) Keep(idx []int32) *Vocabulary {
 	sorted := slices.Clone(idx)
