@@ -23,7 +23,7 @@
 	MOVQ $0x4646464646464646, t2; ADDQ t2, t1; NOTQ t1; ANDQ t1, word; \
 	ANDQ t3, word; ORQ letter, word
 
-// UPPER sets up to the capitals among the letters: letter &^ (x << 2).
+// UPPER puts the capitals among the letters in the register up: letter &^ (x << 2).
 #define UPPER(x, letter, up) MOVQ x, up; SHLQ $2, up; NOTQ up; ANDQ letter, up
 
 // func asciiRunAsm(text *byte, i, limit int, ids *int32, nids int, slots *termSlot, mask, shift uint64, minLen int) (newI, newNids int, general bool)
