@@ -115,7 +115,7 @@ func (z *Vectorizer) TFIDFInto(text string, dst Vector) Vector {
 	z.tok.pool.Put(sc)
 	if !weighed {
 		for i, tf := range v.Val {
-			w := z.weight(v.Idx[i], int(tf))
+			w := weight(int(tf), z.sub, z.idfOf(v.Idx[i]))
 			v.Val[i] = float32(w)
 			norm += w * w
 		}
@@ -129,30 +129,43 @@ func (z *Vectorizer) TFIDFInto(text string, dst Vector) Vector {
 	return v
 }
 
-// logTable[i] is 1+ln(i): most terms occur a few times in a short document, and math.Log
-// was an eighth of TFIDF's time.
-var logTable = func() (t [32]float64) {
+// logTable[i] is 1+ln(i), for every count tally holds (a byte): most terms occur a few times
+// in a short document, and math.Log was an eighth of TFIDF's time.
+var logTable = func() (t [256]float64) {
 	for i := 1; i < len(t); i++ {
 		t[i] = 1 + math.Log(float64(i))
 	}
 	return t
 }()
 
-// weight is the tf-idf weight of feature j occurring tf times, before normalisation: tf, or
-// 1 + ln tf with Sublinear, times its idf.
-func (z *Vectorizer) weight(j int32, tf int) float64 {
+// weight is the tf-idf weight of a feature occurring tf times, before normalisation: tf, or
+// 1 + ln tf with sub, times idf, the feature's idf (1 when hashing).
+func weight(tf int, sub bool, idf float32) float64 {
+	if tf < len(logTable) {
+		return smallWeight(uint8(tf), sub, idf)
+	}
 	w := float64(tf)
-	if z.sub { // 1 + ln tf, from a table for small counts
-		if tf < len(logTable) {
-			w = logTable[tf]
-		} else {
-			w = 1 + math.Log(w)
-		}
+	if sub {
+		w = 1 + math.Log(w)
 	}
-	if z.idf != nil {
-		w *= float64(z.idf[j])
+	return w * float64(idf)
+}
+
+// smallWeight is weight for a count below 256, from logTable. It has no call, so it is
+// inlined into tally's loop, where a call cost as much as the arithmetic.
+func smallWeight(tf uint8, sub bool, idf float32) float64 {
+	if sub {
+		return logTable[tf] * float64(idf)
 	}
-	return w
+	return float64(tf) * float64(idf)
+}
+
+// idfOf is feature j's idf: 1 without an idf table.
+func (z *Vectorizer) idfOf(j int32) float32 {
+	if z.idf == nil {
+		return 1
+	}
+	return z.idf[j]
 }
 
 // maxTally is the largest vocabulary count tallies in a dense array of counts (a byte per
@@ -161,7 +174,7 @@ func (z *Vectorizer) weight(j int32, tf int) float64 {
 const maxTally = 1 << 18
 
 // count returns the known terms of text and how often each occurs, in dst's arrays. With
-// weigh, it may instead give each term its tf-idf weight (weight) and return the sum of their
+// weigh, it may instead give each term its tf-idf weight (see weight) and return the sum of their
 // squares, reporting whether it did.
 func (z *Vectorizer) count(text string, sc *scratch, dst Vector, weigh bool) (Vector, float64, bool) {
 	var ids []int32
@@ -241,22 +254,10 @@ func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector, weigh bool) (Ve
 			tally[j] = 0
 		}
 	} else {
-		// weight, written out: the call cost as much as the arithmetic.
-		sub, idf := z.sub, z.idf
+		sub := z.sub
 		for i, j := range idx {
-			tf := int(tally[j])
+			w := smallWeight(tally[j], sub, z.idfOf(j))
 			tally[j] = 0
-			w := float64(tf)
-			if sub {
-				if tf < len(logTable) {
-					w = logTable[tf]
-				} else {
-					w = 1 + math.Log(w)
-				}
-			}
-			if idf != nil {
-				w *= float64(idf[j])
-			}
 			val[i] = float32(w)
 			norm += w * w
 		}
