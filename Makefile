@@ -54,7 +54,11 @@ test: apt-lists
 	$(GO) test -count=1 -timeout=20m $(PKGS)
 	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx ./io/modelstore ./transforms/apply
 	$(GO) test -count=1 -race -timeout=20m -run=TestBaselineSource ./transforms/ratealarm
-	$(GO) test -count=1 -race -timeout=20m -run='TestRelayExactlyOnceAndAcked|TestRestartAfterCancel' ./io/pubsub
+	# TestRestartAfterCancel runs in the plain pass above, not under -race: cancelling a job
+	# mid-bundle trips a race inside prism v2.77.0 itself (worker.W.shutdown closes the data
+	# channels while B.ProcessOn still sends on them: worker.go:137 against bundle.go:192),
+	# which failed one CI run in five on 2026-12-03.
+	$(GO) test -count=1 -race -timeout=20m -run='TestRelayExactlyOnceAndAcked' ./io/pubsub
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./transforms/... ./internal/... ./io/files/
