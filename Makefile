@@ -49,15 +49,15 @@ run-topics: corpus
 	$(GO) run ./pipelines/documents --input=out/topics/sample.ndjson --model_dir=out/models --output=out/topics
 
 # The topic-model quality test trains on the Debian corpus, so test fetches its lists too.
+# io/pubsub's TestRestartAfterCancel runs in the plain pass, not under -race: cancelling a job
+# mid-bundle trips a race inside prism v2.77.0 itself (worker.W.shutdown closes the data
+# channels while B.ProcessOn still sends on them: worker.go:137 against bundle.go:192), which
+# failed one CI run in five on 2026-12-03.
 test: apt-lists
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout=20m $(PKGS)
 	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx ./io/modelstore ./transforms/apply
 	$(GO) test -count=1 -race -timeout=20m -run=TestBaselineSource ./transforms/ratealarm
-	# TestRestartAfterCancel runs in the plain pass above, not under -race: cancelling a job
-	# mid-bundle trips a race inside prism v2.77.0 itself (worker.W.shutdown closes the data
-	# channels while B.ProcessOn still sends on them: worker.go:137 against bundle.go:192),
-	# which failed one CI run in five on 2026-12-03.
 	$(GO) test -count=1 -race -timeout=20m -run='TestRelayExactlyOnceAndAcked' ./io/pubsub
 
 bench:
