@@ -72,13 +72,9 @@ type scratch struct {
 	toks []span  // unigram spans in buf
 	low  []byte  // lower-cased token for stop-word lookups with KeepCase
 	ids  []int32 // feature indices (Vectorizer)
-	// For the Vectorizer's counting: tally[j] is how often feature j occurs in the document
-	// being counted (all zero between calls).
-	tally []uint8
-	// seen has bit j set for each feature j in tally, seenWords bit w for each non-zero
-	// word w of seen (all zero between calls).
-	seen      []uint64
-	seenWords []uint64
+	// For the Vectorizer's counting, made on first use: the document's feature counts and
+	// their bitmaps (see marks), all zero between calls.
+	marks *marks
 }
 
 // NewTokenizer validates s and returns its Tokenizer.

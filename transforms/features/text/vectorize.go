@@ -168,10 +168,20 @@ func (z *Vectorizer) idfOf(j int32) float32 {
 	return z.idf[j]
 }
 
-// maxTally is the largest vocabulary count tallies in a dense array of counts (a byte per
-// feature, and a bit per feature for the bitmap of those seen, in each pooled scratch, so at
-// most 288 KiB each); larger ones sort the occurrences instead.
+// maxTally is the largest vocabulary count tallies in a dense array of counts (see marks,
+// 288 KiB in each pooled scratch, of which only the pages of the first Dim features are
+// touched); larger ones sort the occurrences instead.
 const maxTally = 1 << 18
+
+// marks are tally's counts of a document's features: tally[j] is how often feature j
+// occurs, seen has bit j set for each feature j counted, and seenWords bit w for each
+// non-zero word w of seen. They are arrays of maxTally features, indexed by a feature masked
+// to maxTally−1, so that the compiler sees every index in range and checks none.
+type marks struct {
+	tally     [maxTally]uint8
+	seen      [maxTally / 64]uint64
+	seenWords [maxTally / 64 / 64]uint64
+}
 
 // count returns the known terms of text and how often each occurs, in dst's arrays. With
 // weigh, it may instead give each term its tf-idf weight (see weight) and return the sum of their
@@ -186,7 +196,10 @@ func (z *Vectorizer) count(text string, sc *scratch, dst Vector, weigh bool) (Ve
 	}
 	sc.ids = ids
 	if z.index != nil && z.dim <= maxTally {
-		if v, norm, ok := z.tally(ids, sc, dst, weigh); ok {
+		if sc.marks == nil {
+			sc.marks = new(marks)
+		}
+		if v, norm, ok := z.tally(ids, sc.marks, dst, weigh); ok {
 			return v, norm, weigh
 		}
 	}
@@ -194,76 +207,109 @@ func (z *Vectorizer) count(text string, sc *scratch, dst Vector, weigh bool) (Ve
 	return runs(ids, dst), 0, false
 }
 
-// tally counts ids in sc.tally, a byte per feature, and marks each feature seen in a bitmap
-// of the features (sc.seen, a bit per feature) and in a bitmap of that bitmap's words
-// (sc.seenWords, a bit per 64 features). Reading the marks back word by word, lowest first,
+// tally counts ids in m.tally, a byte per feature, and marks each feature seen in a bitmap
+// of the features (m.seen, a bit per feature) and in a bitmap of that bitmap's words
+// (m.seenWords, a bit per 64 features). Reading the marks back word by word, lowest first,
 // gives the distinct features in increasing order without sorting them: a document has a
 // few dozen terms, whose bits sit in a few dozen words, found through the summary's few
 // words (dim/4096). Sorting them was a sixth of TFIDF's time. With weigh, each feature's
 // value is its tf-idf weight rather than its count, and the sum of their squares is
-// returned: the weighing is done as the counts are read, rather than in a pass of its own
-// over the vector. It gives up, leaving the scratch zero, if a count would pass 255.
-func (z *Vectorizer) tally(ids []int32, sc *scratch, dst Vector, weigh bool) (Vector, float64, bool) {
-	words := (z.dim + 63) / 64
-	if len(sc.tally) < z.dim || len(sc.seen) < words {
-		sc.tally = make([]uint8, z.dim)
-		sc.seen = make([]uint64, words)
-		sc.seenWords = make([]uint64, (words+63)/64)
-	}
-	tally, seen, seenWords := sc.tally[:z.dim], sc.seen[:words], sc.seenWords[:(words+63)/64]
-	distinct := 0
-	for n, j := range ids {
-		c := tally[j] + 1
-		if c == 0 { // the 256th occurrence: undo the marks so far
-			for _, j := range ids[:n] {
-				tally[j], seen[j>>6], seenWords[j>>12] = 0, 0, 0
-			}
-			return Vector{}, 0, false
+// returned: the weighing is done as the counts are read. It gives up, leaving the marks
+// zero, if a count would pass 255. Every id must be below the vocabulary's size.
+func (z *Vectorizer) tally(ids []int32, m *marks, dst Vector, weigh bool) (Vector, float64, bool) {
+	distinct, stop := m.mark(ids)
+	if stop < len(ids) { // the 256th occurrence of ids[stop]: undo the marks so far
+		for _, j := range ids[:stop] {
+			u := uint32(j) & (maxTally - 1)
+			m.tally[u], m.seen[u>>6], m.seenWords[u>>12] = 0, 0, 0
 		}
-		tally[j] = c
-		if c == 1 {
-			distinct++
-		}
-		seen[j>>6] |= 1 << (j & 63)
-		seenWords[j>>12] |= 1 << ((j >> 6) & 63)
+		return Vector{}, 0, false
 	}
 	v := reuse(dst, distinct)
 	idx, val := v.Idx[:distinct], v.Val[:distinct]
-	k := 0
-	for sw, s := range seenWords {
-		if s == 0 {
-			continue
-		}
-		seenWords[sw] = 0
-		for s != 0 {
-			w := sw<<6 | bits.TrailingZeros64(s)
-			s &= s - 1
-			x := seen[w]
-			seen[w] = 0
-			for x != 0 {
-				idx[k] = int32(w<<6 | bits.TrailingZeros64(x))
-				k++
-				x &= x - 1
-			}
-		}
-	}
 	var norm float64
-	if !weigh {
-		for i, j := range idx {
-			val[i] = float32(tally[j])
-			tally[j] = 0
-		}
+	if weigh {
+		norm = m.readWeights(idx, val, z.summary(), z.idf[:z.dim], z.sub)
 	} else {
-		sub := z.sub
-		for i, j := range idx {
-			w := smallWeight(tally[j], sub, z.idfOf(j))
-			tally[j] = 0
-			val[i] = float32(w)
-			norm += w * w
-		}
+		m.readCounts(idx, val, z.summary())
 	}
 	v.Idx, v.Val = idx, val
 	return v, norm, true
+}
+
+// mark counts and marks ids, and returns how many distinct features it met and len(ids), or
+// stops at the occurrence of a feature that would make its count 256 and returns its
+// position. It is a function of its own, with the undoing out of it, so that its loop keeps
+// everything in registers (inlined in tally, it spilled to the stack).
+func (m *marks) mark(ids []int32) (distinct, stop int) {
+	for n, j := range ids {
+		u := uint32(j) & (maxTally - 1)
+		c := m.tally[u] + 1
+		if c == 0 {
+			return distinct, n
+		}
+		m.tally[u] = c
+		if c == 1 {
+			distinct++
+		}
+		m.seen[u>>6] |= 1 << (u & 63)
+		m.seenWords[u>>12] |= 1 << ((u >> 6) & 63)
+	}
+	return distinct, len(ids)
+}
+
+// summary is the number of m.seenWords a feature below Dim can mark.
+func (z *Vectorizer) summary() int { return (z.dim + 64*64 - 1) / (64 * 64) }
+
+// readCounts reads the marks back, lowest feature first, into idx and their counts into
+// val, leaving the marks zero. idx and val have room for every distinct feature; summary
+// words of m.seenWords are read.
+func (m *marks) readCounts(idx []int32, val []float32, summary int) {
+	k := 0
+	for sw := range summary {
+		s := m.seenWords[sw&(len(m.seenWords)-1)]
+		for s != 0 {
+			w := uint32(sw)<<6 | uint32(bits.TrailingZeros64(s))
+			s &= s - 1
+			x := m.seen[w&(maxTally/64-1)]
+			m.seen[w&(maxTally/64-1)] = 0
+			for x != 0 {
+				j := (w<<6 | uint32(bits.TrailingZeros64(x))) & (maxTally - 1)
+				x &= x - 1
+				idx[k], val[k] = int32(j), float32(m.tally[j])
+				m.tally[j] = 0
+				k++
+			}
+		}
+		m.seenWords[sw&(len(m.seenWords)-1)] = 0
+	}
+}
+
+// readWeights is readCounts with each feature's tf-idf weight (idf[j] times its count, or 1
+// + ln of it with sub) in val, and returns the sum of their squares.
+func (m *marks) readWeights(idx []int32, val []float32, summary int, idf []float32, sub bool) float64 {
+	var norm float64
+	k := 0
+	for sw := range summary {
+		s := m.seenWords[sw&(len(m.seenWords)-1)]
+		for s != 0 {
+			w := uint32(sw)<<6 | uint32(bits.TrailingZeros64(s))
+			s &= s - 1
+			x := m.seen[w&(maxTally/64-1)]
+			m.seen[w&(maxTally/64-1)] = 0
+			for x != 0 {
+				j := (w<<6 | uint32(bits.TrailingZeros64(x))) & (maxTally - 1)
+				x &= x - 1
+				wt := smallWeight(m.tally[j], sub, idf[j])
+				idx[k], val[k] = int32(j), float32(wt)
+				m.tally[j] = 0
+				norm += wt * wt
+				k++
+			}
+		}
+		m.seenWords[sw&(len(m.seenWords)-1)] = 0
+	}
+	return norm
 }
 
 // lookup appends the feature indices of the known terms among sc's tokens (and their
