@@ -181,7 +181,7 @@ func topK(labels []string, s []float32, k int) []Scored {
 		best = make([]int, 0, k)
 	}
 	best = best[:k]
-	if k != 5 || !select5(s, best) {
+	if !selectBest(s, best) {
 		selectInsertion(s, best)
 	}
 	// Softmax normaliser, shifted by the maximum (the first of the best) for stability, over
@@ -261,6 +261,18 @@ func selectInsertion(s []float32, best []int) {
 		best[i], bv[i] = c, v
 		last = bv[k-1]
 	}
+}
+
+// selectBest is selectInsertion for the usual 5 best: by the kernel when there is one and
+// it takes the scores, else by select5. It reports false if neither did.
+func selectBest(s []float32, best []int) bool {
+	if len(best) != 5 {
+		return false
+	}
+	if haveTop5Kernel && len(s) >= 5 && len(s) <= 64 && top5SSE(&s[0], len(s), &best[0]) {
+		return true
+	}
+	return select5(s, best)
 }
 
 // select5 is selectInsertion for the usual 5 best, without branches that depend on the
