@@ -68,16 +68,12 @@ TEXT ·asciiRunAsm(SB), NOSPLIT, $0-89
 	MOVOU consts<>+0x40(SB), X12
 
 loop:
+	// The 16 bytes at text[i]: X1 = their letters, X2 = their letters and digits (0xff
+	// each), DX = the bits of X2. A byte is a letter if (b | 0x20) − 'a' ≤ 25, a digit if
+	// b − '0' ≤ 9, unsigned: the saturating subtraction of the bound leaves zero exactly
+	// then. A non-ASCII byte is neither.
 	CMPQ DI, limit+16(FP)
 	JGE  done
-	MOVBLZX (SI)(DI*1), AX
-	CMPL AX, $0x80
-	JAE  general                 // a non-ASCII byte outside a token:
-	// The token at text[i], from 16 bytes at once: X1 = its letters, X2 = its letters and
-	// digits (0xff each), R12 = the letters' bits, R14 = n, then lo and hi in AX and BX.
-	// A byte is a letter if (b | 0x20) − 'a' ≤ 25, a digit if b − '0' ≤ 9, unsigned: the
-	// saturating subtraction of the bound leaves zero exactly then. A non-ASCII byte is
-	// neither.
 	MOVOU    (SI)(DI*1), X0
 	MOVO     X0, X1
 	POR      X8, X1
@@ -90,6 +86,22 @@ loop:
 	PCMPEQB  X7, X2
 	POR      X1, X2
 	PMOVMSKB X2, DX
+	TESTL    $1, DX
+	JNZ      token
+	// Outside a token every ASCII byte separates: skip to the first letter, digit or
+	// non-ASCII byte (the bits of X0), which is the general scanner's if it is that.
+	PMOVMSKB X0, R13
+	ORL  R13, DX
+	ORL  $0x10000, DX
+	BSFL DX, R14                 // bit 16 is set: at most 16
+	TESTL R14, R14
+	JZ   general
+	ADDQ R14, DI                 // possibly past limit: those bytes separate too
+	JMP  loop
+
+token:
+	// The token at text[i]: R12 = the bits of its letters, R14 = n, then lo and hi in AX
+	// and BX.
 	NOTL     DX                  // the bytes that are not in a word, and the bits above 16
 	BSFL     DX, R14             // n: the token's length
 	CMPQ     R14, $12
