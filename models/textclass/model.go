@@ -81,7 +81,11 @@ func (m *Model) scoresKernel(idx []int32, val []float32, dst []float32) bool {
 			return false
 		}
 	}
-	if len(idx) > 0 {
+	switch {
+	case len(idx) == 0:
+	case useScoresAVX:
+		scoresAVX(&dst[0], n, &m.W[0], &idx[0], &val[0], len(idx))
+	default:
 		scoresSSE(&dst[0], n, &m.W[0], &idx[0], &val[0], len(idx))
 	}
 	return true

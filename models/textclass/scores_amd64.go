@@ -2,9 +2,12 @@
 
 package textclass
 
-// The kernel of Model.Scores in scores_amd64.s: SSE2, four labels per instruction, which
-// the Go compiler does not vectorise on its own. It multiplies, rounds, then adds, label by
-// label in the same order as the Go loop, so the scores are bit for bit the same
+import "golang.org/x/sys/cpu"
+
+// The kernels of Model.Scores in scores_amd64.s: AVX, eight labels per instruction, where the
+// processor has it, else SSE2, four, which every amd64 processor has; the Go compiler does
+// not vectorise the loop on its own. Each multiplies, rounds, then adds, label by label in
+// the same order as the Go loop, so the scores are bit for bit the same
 // (TestScoresKernelMatchesGo).
 const haveScoresKernel = true
 
@@ -13,3 +16,12 @@ const haveScoresKernel = true
 //
 //go:noescape
 func scoresSSE(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
+
+// scoresAVX is scoresSSE with AVX, eight labels per instruction, for processors that have it.
+//
+//go:noescape
+func scoresAVX(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
+
+// useScoresAVX says whether Scores takes scoresAVX (the processor and the operating system
+// support AVX) rather than scoresSSE. It is a variable so that the tests can run both.
+var useScoresAVX = cpu.X86.HasAVX

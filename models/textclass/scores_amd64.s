@@ -179,3 +179,191 @@ single1check:
 
 done:
 	RET
+
+// The AVX kernel of Model.Scores, for processors that have AVX (cpu.X86.HasAVX): scoresSSE
+// with eight labels per instruction. It multiplies, rounds, then adds, as scoresSSE does
+// (AVX has no fused multiply-add; FMA is another extension, which the kernel does not use),
+// with the operands in the same order, so the scores are the same bit for bit.
+
+// t = row[CX:CX+32 bytes] × v + acc, eight labels; then the same for four and for one.
+#define OCT(row, v, acc, t) VMOVUPS (row)(CX*1), t; VMULPS v, t, t; VADDPS acc, t, t
+#define QUADV(row, v, acc, t) VMOVUPS (row)(CX*1), t; VMULPS v, t, t; VADDPS acc, t, t
+#define SINGLEV(row, v, acc, t) VMOVSS (row)(CX*1), t; VMULSS v, t, t; VADDSS acc, t, t
+
+// func scoresAVX(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
+//
+// As scoresSSE, with the labels of each group of features taken eight at a time, then four,
+// then one. Registers as in scoresSSE, with Y8–Y15 the values; AX the bytes of the whole
+// groups of eight labels, R14 of four.
+TEXT ·scoresAVX(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), DX
+	SHLQ $2, DX
+	MOVQ DX, R14
+	ANDQ $-16, R14
+
+	MOVQ idx+24(FP), AX
+	MOVQ m+40(FP), CX
+	MOVQ w+16(FP), SI
+	JMP  avxprefetchcheck
+
+avxprefetch:
+	MOVLQSX (AX), R8
+	IMULQ DX, R8
+	ADDQ SI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	PREFETCHT0 -1(R8)(DX*1)
+	ADDQ $4, AX
+	DECQ CX
+
+avxprefetchcheck:
+	CMPQ CX, $0
+	JGT  avxprefetch
+
+avx8:
+	CMPQ m+40(FP), $8
+	JLT  avx4
+	MOVQ val+32(FP), AX
+	VBROADCASTSS 0(AX), Y8; VBROADCASTSS 4(AX), Y9; VBROADCASTSS 8(AX), Y10; VBROADCASTSS 12(AX), Y11; VBROADCASTSS 16(AX), Y12; VBROADCASTSS 20(AX), Y13; VBROADCASTSS 24(AX), Y14; VBROADCASTSS 28(AX), Y15
+	ADDQ $32, val+32(FP)
+	MOVQ idx+24(FP), AX
+	MOVLQSX 0(AX), R8; IMULQ DX, R8; ADDQ w+16(FP), R8; MOVLQSX 4(AX), R9; IMULQ DX, R9; ADDQ w+16(FP), R9; MOVLQSX 8(AX), R10; IMULQ DX, R10; ADDQ w+16(FP), R10; MOVLQSX 12(AX), R11; IMULQ DX, R11; ADDQ w+16(FP), R11; MOVLQSX 16(AX), R12; IMULQ DX, R12; ADDQ w+16(FP), R12; MOVLQSX 20(AX), R13; IMULQ DX, R13; ADDQ w+16(FP), R13; MOVLQSX 24(AX), BX; IMULQ DX, BX; ADDQ w+16(FP), BX; MOVLQSX 28(AX), SI; IMULQ DX, SI; ADDQ w+16(FP), SI
+	ADDQ $32, idx+24(FP)
+	SUBQ $8, m+40(FP)
+	MOVQ DX, AX
+	ANDQ $-32, AX
+	XORQ CX, CX
+	JMP  avx8octcheck
+
+avx8oct:
+	VMOVUPS (DI)(CX*1), Y0
+	OCT(R8, Y8, Y0, Y1); OCT(R9, Y9, Y1, Y0); OCT(R10, Y10, Y0, Y1); OCT(R11, Y11, Y1, Y0); OCT(R12, Y12, Y0, Y1); OCT(R13, Y13, Y1, Y0); OCT(BX, Y14, Y0, Y1); OCT(SI, Y15, Y1, Y0)
+	VMOVUPS Y0, (DI)(CX*1)
+	ADDQ $32, CX
+
+avx8octcheck:
+	CMPQ CX, AX
+	JLT  avx8oct
+	CMPQ CX, R14
+	JLT  avx8quad
+	JMP  avx8singlecheck
+
+avx8quad:
+	VMOVUPS (DI)(CX*1), X0
+	QUADV(R8, X8, X0, X1); QUADV(R9, X9, X1, X0); QUADV(R10, X10, X0, X1); QUADV(R11, X11, X1, X0); QUADV(R12, X12, X0, X1); QUADV(R13, X13, X1, X0); QUADV(BX, X14, X0, X1); QUADV(SI, X15, X1, X0)
+	VMOVUPS X0, (DI)(CX*1)
+	ADDQ $16, CX
+
+	JMP  avx8singlecheck
+
+avx8single:
+	VMOVSS (DI)(CX*1), X0
+	SINGLEV(R8, X8, X0, X1); SINGLEV(R9, X9, X1, X0); SINGLEV(R10, X10, X0, X1); SINGLEV(R11, X11, X1, X0); SINGLEV(R12, X12, X0, X1); SINGLEV(R13, X13, X1, X0); SINGLEV(BX, X14, X0, X1); SINGLEV(SI, X15, X1, X0)
+	VMOVSS X0, (DI)(CX*1)
+	ADDQ $4, CX
+
+avx8singlecheck:
+	CMPQ CX, DX
+	JLT  avx8single
+	JMP  avx8
+
+avx4:
+	CMPQ m+40(FP), $4
+	JLT  avx1
+	MOVQ val+32(FP), AX
+	VBROADCASTSS 0(AX), Y8; VBROADCASTSS 4(AX), Y9; VBROADCASTSS 8(AX), Y10; VBROADCASTSS 12(AX), Y11
+	ADDQ $16, val+32(FP)
+	MOVQ idx+24(FP), AX
+	MOVLQSX 0(AX), R8; IMULQ DX, R8; ADDQ w+16(FP), R8; MOVLQSX 4(AX), R9; IMULQ DX, R9; ADDQ w+16(FP), R9; MOVLQSX 8(AX), R10; IMULQ DX, R10; ADDQ w+16(FP), R10; MOVLQSX 12(AX), R11; IMULQ DX, R11; ADDQ w+16(FP), R11
+	ADDQ $16, idx+24(FP)
+	SUBQ $4, m+40(FP)
+	MOVQ DX, AX
+	ANDQ $-32, AX
+	XORQ CX, CX
+	JMP  avx4octcheck
+
+avx4oct:
+	VMOVUPS (DI)(CX*1), Y0
+	OCT(R8, Y8, Y0, Y1); OCT(R9, Y9, Y1, Y0); OCT(R10, Y10, Y0, Y1); OCT(R11, Y11, Y1, Y0)
+	VMOVUPS Y0, (DI)(CX*1)
+	ADDQ $32, CX
+
+avx4octcheck:
+	CMPQ CX, AX
+	JLT  avx4oct
+	CMPQ CX, R14
+	JLT  avx4quad
+	JMP  avx4singlecheck
+
+avx4quad:
+	VMOVUPS (DI)(CX*1), X0
+	QUADV(R8, X8, X0, X1); QUADV(R9, X9, X1, X0); QUADV(R10, X10, X0, X1); QUADV(R11, X11, X1, X0)
+	VMOVUPS X0, (DI)(CX*1)
+	ADDQ $16, CX
+
+	JMP  avx4singlecheck
+
+avx4single:
+	VMOVSS (DI)(CX*1), X0
+	SINGLEV(R8, X8, X0, X1); SINGLEV(R9, X9, X1, X0); SINGLEV(R10, X10, X0, X1); SINGLEV(R11, X11, X1, X0)
+	VMOVSS X0, (DI)(CX*1)
+	ADDQ $4, CX
+
+avx4singlecheck:
+	CMPQ CX, DX
+	JLT  avx4single
+	JMP  avx4
+
+avx1:
+	CMPQ m+40(FP), $1
+	JLT  avxdone
+	MOVQ val+32(FP), AX
+	VBROADCASTSS 0(AX), Y8
+	ADDQ $4, val+32(FP)
+	MOVQ idx+24(FP), AX
+	MOVLQSX 0(AX), R8; IMULQ DX, R8; ADDQ w+16(FP), R8
+	ADDQ $4, idx+24(FP)
+	SUBQ $1, m+40(FP)
+	MOVQ DX, AX
+	ANDQ $-32, AX
+	XORQ CX, CX
+	JMP  avx1octcheck
+
+avx1oct:
+	VMOVUPS (DI)(CX*1), Y0
+	OCT(R8, Y8, Y0, Y1)
+	VMOVUPS Y1, (DI)(CX*1)
+	ADDQ $32, CX
+
+avx1octcheck:
+	CMPQ CX, AX
+	JLT  avx1oct
+	CMPQ CX, R14
+	JLT  avx1quad
+	JMP  avx1singlecheck
+
+avx1quad:
+	VMOVUPS (DI)(CX*1), X0
+	QUADV(R8, X8, X0, X1)
+	VMOVUPS X1, (DI)(CX*1)
+	ADDQ $16, CX
+
+	JMP  avx1singlecheck
+
+avx1single:
+	VMOVSS (DI)(CX*1), X0
+	SINGLEV(R8, X8, X0, X1)
+	VMOVSS X1, (DI)(CX*1)
+	ADDQ $4, CX
+
+avx1singlecheck:
+	CMPQ CX, DX
+	JLT  avx1single
+	JMP  avx1
+
+avxdone:
+	VZEROUPPER
+	RET

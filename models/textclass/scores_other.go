@@ -8,3 +8,9 @@ const haveScoresKernel = false
 func scoresSSE(dst *float32, n int, w *float32, idx *int32, val *float32, m int) {
 	panic("textclass: no scores kernel")
 }
+
+func scoresAVX(dst *float32, n int, w *float32, idx *int32, val *float32, m int) {
+	panic("textclass: no scores kernel")
+}
+
+const useScoresAVX = false

@@ -14,6 +14,17 @@ import (
 // features (every mix of groups of eight, four and one), features at or past Dim, and weights
 // and values that are subnormal, signed zeros, infinities or NaNs (whose bits must match too).
 func TestScoresKernelMatchesGo(t *testing.T) {
+	t.Run("default", testScoresKernelMatchesGo)
+	if useScoresAVX {
+		// The processor has AVX: hold the SSE2 kernel to the Go loop too.
+		t.Run("SSE2", func(t *testing.T) {
+			setScoresAVX(t, false)
+			testScoresKernelMatchesGo(t)
+		})
+	}
+}
+
+func testScoresKernelMatchesGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
 		float32(math.NaN()), math.Float32frombits(0xffc00123), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, 1e-30}

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package textclass
+
+import "testing"
+
+func setScoresAVX(t *testing.T, on bool) { t.Fatal("textclass: no scores kernel") }
