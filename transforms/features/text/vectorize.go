@@ -138,6 +138,14 @@ var logTable = func() (t [256]float64) {
 	return t
 }()
 
+// linTable[i] is float64(i): logTable's counterpart without Sublinear, for readWeightsAsm.
+var linTable = func() (t [256]float64) {
+	for i := range t {
+		t[i] = float64(i)
+	}
+	return t
+}()
+
 // weight is the tf-idf weight of a feature occurring tf times, before normalisation: tf, or
 // 1 + ln tf with sub, times idf, the feature's idf (1 when hashing).
 func weight(tf int, sub bool, idf float32) float64 {
@@ -228,9 +236,19 @@ func (z *Vectorizer) tally(ids []int32, m *marks, dst Vector, weigh bool) (Vecto
 	v := reuse(dst, distinct)
 	idx, val := v.Idx[:distinct], v.Val[:distinct]
 	var norm float64
-	if weigh {
+	switch {
+	case weigh && haveReadWeightsAsm && distinct > 0:
+		table := &linTable
+		if z.sub {
+			table = &logTable
+		}
+		var ok bool
+		if norm, ok = readWeightsAsm(m, z.summary(), unsafe.SliceData(z.idf), z.dim, table, &idx[0], &val[0]); !ok {
+			panic("text: a counted feature is past the vocabulary")
+		}
+	case weigh:
 		norm = m.readWeights(idx, val, z.summary(), z.idf[:z.dim], z.sub)
-	} else {
+	default:
 		m.readCounts(idx, val, z.summary())
 	}
 	v.Idx, v.Val = idx, val
