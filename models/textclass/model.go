@@ -83,7 +83,7 @@ func (m *Model) scoresKernel(idx []int32, val []float32, dst []float32) bool {
 	}
 	switch {
 	case len(idx) == 0:
-	case useScoresAVX:
+	case useAVX:
 		scoresAVX(&dst[0], n, &m.W[0], &idx[0], &val[0], len(idx))
 	default:
 		scoresSSE(&dst[0], n, &m.W[0], &idx[0], &val[0], len(idx))
@@ -273,8 +273,14 @@ func selectBest(s []float32, best []int) bool {
 	if len(best) != 5 {
 		return false
 	}
-	if haveTop5Kernel && len(s) >= 5 && len(s) <= 64 && top5SSE(&s[0], len(s), &best[0]) {
-		return true
+	if haveTop5Kernel && len(s) >= 5 && len(s) <= 64 {
+		if useAVX && len(s) >= 8 {
+			if top5AVX(&s[0], len(s), &best[0]) {
+				return true
+			}
+		} else if top5SSE(&s[0], len(s), &best[0]) {
+			return true
+		}
 	}
 	return select5(s, best)
 }

@@ -22,6 +22,7 @@ func scoresSSE(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
 //go:noescape
 func scoresAVX(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
 
-// useScoresAVX says whether Scores takes scoresAVX (the processor and the operating system
-// support AVX) rather than scoresSSE. It is a variable so that the tests can run both.
-var useScoresAVX = cpu.X86.HasAVX
+// useAVX says whether Scores and topK take the AVX kernels, scoresAVX and top5AVX (the
+// processor and the operating system support AVX), rather than the SSE2 ones. It is a
+// variable so that the tests can run both.
+var useAVX = cpu.X86.HasAVX

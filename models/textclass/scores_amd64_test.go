@@ -4,9 +4,9 @@ package textclass
 
 import "testing"
 
-// setScoresAVX sets which kernel Scores takes for the rest of t.
-func setScoresAVX(t *testing.T, on bool) {
-	old := useScoresAVX
-	useScoresAVX = on
-	t.Cleanup(func() { useScoresAVX = old })
+// setAVX sets which kernels Scores and topK take for the rest of t.
+func setAVX(t *testing.T, on bool) {
+	old := useAVX
+	useAVX = on
+	t.Cleanup(func() { useAVX = old })
 }

@@ -15,10 +15,10 @@ import (
 // and values that are subnormal, signed zeros, infinities or NaNs (whose bits must match too).
 func TestScoresKernelMatchesGo(t *testing.T) {
 	t.Run("default", testScoresKernelMatchesGo)
-	if useScoresAVX {
+	if useAVX {
 		// The processor has AVX: hold the SSE2 kernel to the Go loop too.
 		t.Run("SSE2", func(t *testing.T) {
-			setScoresAVX(t, false)
+			setAVX(t, false)
 			testScoresKernelMatchesGo(t)
 		})
 	}
@@ -173,18 +173,25 @@ func TestTopKKernelMatchesGo(t *testing.T) {
 	}
 }
 
-// TestTop5KernelMatchesInsertion checks the top-5 kernel against the insertion, on scores
-// with ties, signed zeros, +Inf and subnormals, for every label count it takes, and that it
-// declines scores with a NaN or a −Inf and leaves the scores as they were.
+// TestTop5KernelMatchesInsertion checks the top-5 kernels against the insertion, on scores
+// with ties, signed zeros, +Inf and subnormals, for every label count each takes, and that
+// each declines scores with a NaN or a −Inf and leaves the scores as they were.
 func TestTop5KernelMatchesInsertion(t *testing.T) {
 	if !haveTop5Kernel {
 		t.Skip("no top-5 kernel on this architecture or with -tags purego; select5 is tested on its own")
 	}
+	t.Run("SSE2", func(t *testing.T) { testTop5Kernel(t, top5SSE, 5) })
+	if useAVX {
+		t.Run("AVX", func(t *testing.T) { testTop5Kernel(t, top5AVX, 8) })
+	}
+}
+
+func testTop5Kernel(t *testing.T, top5 func(s *float32, n int, best *int) bool, minN int) {
 	r := rand.New(rand.NewPCG(5, 5))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)),
 		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32}
 	for i := range 40000 {
-		n := 5 + i%60
+		n := minN + i%(65-minN)
 		s := make([]float32, n)
 		for i := range s {
 			switch r.IntN(6) {
@@ -201,22 +208,22 @@ func TestTop5KernelMatchesInsertion(t *testing.T) {
 		before := slices.Clone(s)
 		got, want := make([]int, 5), make([]int, 5)
 		selectInsertion(s, want)
-		if !top5SSE(&s[0], n, &got[0]) {
-			t.Fatalf("top5SSE(%v) declined scores without NaN or −Inf", s)
+		if !top5(&s[0], n, &got[0]) {
+			t.Fatalf("kernel(%v) declined scores without NaN or −Inf", s)
 		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("top5SSE(%v) = %v, insertion gives %v", s, got, want)
+			t.Fatalf("kernel(%v) = %v, insertion gives %v", s, got, want)
 		}
 		if !slices.Equal(s, before) {
-			t.Fatalf("top5SSE changed the scores: %v, were %v", s, before)
+			t.Fatalf("the kernel changed the scores: %v, were %v", s, before)
 		}
 		s[r.IntN(n)] = []float32{float32(math.NaN()), float32(math.Inf(-1))}[r.IntN(2)]
 		got = []int{-1, -1, -1, -1, -1}
-		if top5SSE(&s[0], n, &got[0]) {
-			t.Fatalf("top5SSE(%v) took a NaN or −Inf", s)
+		if top5(&s[0], n, &got[0]) {
+			t.Fatalf("kernel(%v) took a NaN or −Inf", s)
 		}
 		if !slices.Equal(got, []int{-1, -1, -1, -1, -1}) {
-			t.Fatalf("top5SSE(%v) declined but wrote %v", s, got)
+			t.Fatalf("kernel(%v) declined but wrote %v", s, got)
 		}
 	}
 }

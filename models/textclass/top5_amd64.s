@@ -110,3 +110,93 @@ equal:
 decline:
 	MOVB $0, ret+24(FP)
 	RET
+
+DATA negInf<>+0(SB)/4, $0xff800000
+GLOBL negInf<>(SB), RODATA|NOPTR, $4
+
+// func top5AVX(s *float32, n int, best *int) bool
+//
+// top5SSE with eight scores at a time: the whole groups of eight from the start, then the
+// last eight (n ≥ 8). Registers as there; Y7 is eight −Inf.
+TEXT ·top5AVX(SB), NOSPLIT, $256-25
+	MOVQ s+0(FP), AX
+	MOVQ n+8(FP), DX
+	MOVQ best+16(FP), DI
+	LEAQ (SP), SI
+	LEAQ -32(SI)(DX*4), R8
+	MOVQ DX, R9
+	ANDQ $-8, R9
+	SHLQ $2, R9
+
+	VBROADCASTSS negInf<>(SB), Y7
+	VCMPPS $0, Y7, Y7, Y6 // all ones: every lane checked so far is fine
+	XORQ   CX, CX
+
+avxcopy:
+	VMOVUPS (AX)(CX*1), Y1
+	VMOVUPS Y1, (SI)(CX*1)
+	VCMPPS  $1, Y1, Y7, Y2 // Y2 = −Inf < Y1
+	VANDPS  Y2, Y6, Y6
+	ADDQ    $32, CX
+	CMPQ    CX, R9
+	JLT     avxcopy
+	VMOVUPS -32(AX)(DX*4), Y1
+	VMOVUPS Y1, (R8)
+	VCMPPS  $1, Y1, Y7, Y2
+	VANDPS  Y2, Y6, Y6
+	VMOVMSKPS Y6, BX
+	CMPQ    BX, $255
+	JNE     avxdecline
+
+	XORQ R10, R10
+
+avxpass:
+	VMOVUPS (R8), Y0
+	XORQ    CX, CX
+
+avxmax:
+	VMAXPS (SI)(CX*1), Y0, Y0
+	ADDQ   $32, CX
+	CMPQ   CX, R9
+	JLT    avxmax
+	VPERM2F128 $1, Y0, Y0, Y1 // the two halves swapped
+	VMAXPS     Y1, Y0, Y0
+	VPERMILPS  $0x4e, Y0, Y1  // the pairs of each half swapped
+	VMAXPS     Y1, Y0, Y0
+	VPERMILPS  $0xb1, Y0, Y1  // neighbours swapped
+	VMAXPS     Y1, Y0, Y0
+
+	XORQ BX, BX
+	XORQ CX, CX
+	XORQ R11, R11
+
+avxequal:
+	VCMPPS    $0, (SI)(R11*1), Y0, Y1 // Y1 = Y0 == the scores
+	VMOVMSKPS Y1, AX
+	SHLQ      CX, AX
+	ORQ       AX, BX
+	ADDQ      $32, R11
+	ADDQ      $8, CX
+	CMPQ      R11, R9
+	JLT       avxequal
+	VCMPPS    $0, (R8), Y0, Y1
+	VMOVMSKPS Y1, AX
+	LEAQ      -8(DX), CX
+	SHLQ      CX, AX
+	ORQ       AX, BX
+
+	BSFQ BX, AX
+	MOVQ AX, (DI)(R10*1)
+	MOVL $0xff800000, (SI)(AX*4)
+	ADDQ $8, R10
+	CMPQ R10, $40
+	JLT  avxpass
+
+	VZEROUPPER
+	MOVB $1, ret+24(FP)
+	RET
+
+avxdecline:
+	VZEROUPPER
+	MOVB $0, ret+24(FP)
+	RET
