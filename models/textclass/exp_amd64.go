@@ -40,3 +40,19 @@ func expConsts() *float64 { return &expConstBuf[expConstOff] }
 // last is the int64 1023, the exponent bias.
 var expKernelConsts = [...]float64{0.5, -700, expInvStep, expRound, expStepHi, expStepLo,
 	1.0 / 120, 1.0 / 24, 1.0 / 6, 1.0 / 2, 1, math.Float64frombits(1023)}
+
+// expShiftedAVX2 is expShiftedSSE four at a time, n a multiple of 4; c is expConsts4().
+//
+//go:noescape
+func expShiftedAVX2(s *float32, n int, mx float32, out *float64, c *float64) (z float64, ok bool)
+
+// expConst4 holds expKernelConsts, each four times, for expShiftedAVX2.
+var expConst4 = func() (c [4 * len(expKernelConsts)]float64) {
+	for i, v := range expKernelConsts {
+		c[4*i], c[4*i+1], c[4*i+2], c[4*i+3] = v, v, v, v
+	}
+	return c
+}()
+
+// expConsts4 returns expShiftedAVX2's constants.
+func expConsts4() *float64 { return &expConst4[0] }

@@ -83,7 +83,7 @@ func (m *Model) scoresKernel(idx []int32, val []float32, dst []float32) bool {
 	}
 	switch {
 	case len(idx) == 0:
-	case useAVX:
+	case useAVX2:
 		scoresAVX(&dst[0], n, &m.W[0], &idx[0], &val[0], len(idx))
 	default:
 		scoresSSE(&dst[0], n, &m.W[0], &idx[0], &val[0], len(idx))
@@ -196,14 +196,22 @@ func topK(labels []string, s []float32, k int) []Scored {
 	var z float64
 	var x [64]float64
 	if haveExpKernel && len(s) <= len(x) {
-		// The kernel does two at a time, the odd one out goes to sumExpNeg. If it meets an
-		// argument for math.Exp, it stops, and the loop below does it all again.
-		even := len(s) &^ 1
+		// The kernel does two (four with AVX2) at a time, and sumExpNeg the ones left, one
+		// by one, so that z adds them in order. If the kernel meets an argument for
+		// math.Exp, it stops, and the loop below does it all again.
+		var done int
 		var ok bool
-		if z, ok = expShiftedSSE(&s[0], even, mx, &x[0], expConsts()); ok {
-			if even < len(s) {
-				x[even] = float64(s[even] - mx)
-				z += sumExpNeg(x[even:len(s)])
+		if useAVX2 {
+			done = len(s) &^ 3
+			z, ok = expShiftedAVX2(&s[0], done, mx, &x[0], expConsts4())
+		} else {
+			done = len(s) &^ 1
+			z, ok = expShiftedSSE(&s[0], done, mx, &x[0], expConsts())
+		}
+		if ok {
+			for i := done; i < len(s); i++ {
+				x[i] = float64(s[i] - mx)
+				z += sumExpNeg(x[i : i+1])
 			}
 			return scored(labels, s, best, &x, mx, z)
 		}
@@ -274,7 +282,7 @@ func selectBest(s []float32, best []int) bool {
 		return false
 	}
 	if haveTop5Kernel && len(s) >= 5 && len(s) <= 64 {
-		if useAVX && len(s) >= 8 {
+		if useAVX2 && len(s) >= 8 {
 			if top5AVX(&s[0], len(s), &best[0]) {
 				return true
 			}

@@ -22,7 +22,7 @@ func scoresSSE(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
 //go:noescape
 func scoresAVX(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
 
-// useAVX says whether Scores and topK take the AVX kernels, scoresAVX and top5AVX (the
-// processor and the operating system support AVX), rather than the SSE2 ones. It is a
-// variable so that the tests can run both.
-var useAVX = cpu.X86.HasAVX
+// useAVX2 says whether Scores and topK take the AVX kernels, scoresAVX, top5AVX and
+// expShiftedAVX2 (the processor and the operating system support AVX2, which includes AVX),
+// rather than the SSE2 ones. It is a variable so that the tests can run both.
+var useAVX2 = cpu.X86.HasAVX2

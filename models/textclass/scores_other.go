@@ -13,4 +13,4 @@ func scoresAVX(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
 	panic("textclass: no scores kernel")
 }
 
-const useAVX = false
+const useAVX2 = false

@@ -4,4 +4,4 @@ package textclass
 
 import "testing"
 
-func setAVX(t *testing.T, on bool) { t.Fatal("textclass: no scores kernel") }
+func setAVX2(t *testing.T, on bool) { t.Fatal("textclass: no scores kernel") }

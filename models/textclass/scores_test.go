@@ -15,10 +15,10 @@ import (
 // and values that are subnormal, signed zeros, infinities or NaNs (whose bits must match too).
 func TestScoresKernelMatchesGo(t *testing.T) {
 	t.Run("default", testScoresKernelMatchesGo)
-	if useAVX {
+	if useAVX2 {
 		// The processor has AVX: hold the SSE2 kernel to the Go loop too.
 		t.Run("SSE2", func(t *testing.T) {
-			setAVX(t, false)
+			setAVX2(t, false)
 			testScoresKernelMatchesGo(t)
 		})
 	}
@@ -95,11 +95,27 @@ func TestExpKernelMatchesGo(t *testing.T) {
 	if !haveExpKernel {
 		t.Skip("no exponential kernel on this architecture")
 	}
+	t.Run("SSE2", func(t *testing.T) {
+		testExpKernel(t, 2, func(s *float32, n int, mx float32, out *float64) (float64, bool) {
+			return expShiftedSSE(s, n, mx, out, expConsts())
+		})
+	})
+	if useAVX2 {
+		t.Run("AVX2", func(t *testing.T) {
+			testExpKernel(t, 4, func(s *float32, n int, mx float32, out *float64) (float64, bool) {
+				return expShiftedAVX2(s, n, mx, out, expConsts4())
+			})
+		})
+	}
+}
+
+// testExpKernel is TestExpKernelMatchesGo for one kernel, which takes a multiple of step.
+func testExpKernel(t *testing.T, step int, kernel func(s *float32, n int, mx float32, out *float64) (float64, bool)) {
 	r := rand.New(rand.NewPCG(8, 8))
 	edges := []float32{0, float32(math.Copysign(0, -1)), -700, math.Nextafter32(-700, 0), math.Nextafter32(-700, -1000),
 		0.5, math.Nextafter32(0.5, 1), -1e-30, -745, -1e4, float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN())}
 	for range 20000 {
-		n := 2 * (1 + r.IntN(32))
+		n := step * (1 + r.IntN(64/step))
 		s := make([]float32, n)
 		scale := []float64{1, 4, 30, 200}[r.IntN(4)]
 		for i := range s {
@@ -123,19 +139,19 @@ func TestExpKernelMatchesGo(t *testing.T) {
 		}
 		wantZ := sumExpNeg(want)
 		var got [64]float64
-		z, ok := expShiftedSSE(&s[0], n, mx, &got[0], expConsts())
+		z, ok := kernel(&s[0], n, mx, &got[0])
 		if ok != in {
-			t.Fatalf("expShiftedSSE(%v − %v) ok = %v, want %v", s, mx, ok, in)
+			t.Fatalf("kernel(%v − %v) ok = %v, want %v", s, mx, ok, in)
 		}
 		if !ok {
 			continue
 		}
 		if math.Float64bits(z) != math.Float64bits(wantZ) {
-			t.Fatalf("expShiftedSSE(%v − %v) sums to %v, sumExpNeg to %v", s, mx, z, wantZ)
+			t.Fatalf("kernel(%v − %v) sums to %v, sumExpNeg to %v", s, mx, z, wantZ)
 		}
 		for i := range n {
 			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-				t.Fatalf("expShiftedSSE(%v − %v)[%d] = %v, sumExpNeg gives %v", s, mx, i, got[i], want[i])
+				t.Fatalf("kernel(%v − %v)[%d] = %v, sumExpNeg gives %v", s, mx, i, got[i], want[i])
 			}
 		}
 	}
@@ -144,6 +160,16 @@ func TestExpKernelMatchesGo(t *testing.T) {
 // TestTopKKernelMatchesGo checks topK, which takes the exponential kernel for up to 64
 // labels, against its Go loop (written out here) bit for bit, odd label counts included.
 func TestTopKKernelMatchesGo(t *testing.T) {
+	t.Run("default", testTopKKernelMatchesGo)
+	if useAVX2 {
+		t.Run("SSE2", func(t *testing.T) {
+			setAVX2(t, false)
+			testTopKKernelMatchesGo(t)
+		})
+	}
+}
+
+func testTopKKernelMatchesGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	labels := make([]string, 64)
 	for i := range labels {
@@ -181,7 +207,7 @@ func TestTop5KernelMatchesInsertion(t *testing.T) {
 		t.Skip("no top-5 kernel on this architecture or with -tags purego; select5 is tested on its own")
 	}
 	t.Run("SSE2", func(t *testing.T) { testTop5Kernel(t, top5SSE, 5) })
-	if useAVX {
+	if useAVX2 {
 		t.Run("AVX", func(t *testing.T) { testTop5Kernel(t, top5AVX, 8) })
 	}
 }
