@@ -93,19 +93,7 @@ func TestSelect5MatchesInsertion(t *testing.T) {
 		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32}
 	for range 20000 {
 		n := 5 + r.IntN(80)
-		s := make([]float32, n)
-		for i := range s {
-			switch r.IntN(6) {
-			case 0:
-				s[i] = special[r.IntN(len(special))]
-			case 1:
-				if i > 0 {
-					s[i] = s[r.IntN(i)]
-				}
-			default:
-				s[i] = float32(r.NormFloat64() * 4)
-			}
-		}
+		s := randomScores(r, n, special)
 		got, want := make([]int, 5), make([]int, 5)
 		selectInsertion(s, want)
 		if !select5(s, got) {
@@ -185,4 +173,23 @@ func TestTopKManyLabels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randomScores returns n scores for the selection tests: a sixth from special, a sixth
+// repeating an earlier score (ties), the rest normal with standard deviation 4.
+func randomScores(r *rand.Rand, n int, special []float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		switch r.IntN(6) {
+		case 0:
+			s[i] = special[r.IntN(len(special))]
+		case 1:
+			if i > 0 {
+				s[i] = s[r.IntN(i)]
+			}
+		default:
+			s[i] = float32(r.NormFloat64() * 4)
+		}
+	}
+	return s
 }

@@ -218,19 +218,7 @@ func testTop5Kernel(t *testing.T, top5 func(s *float32, n int, best *int) bool, 
 		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32}
 	for i := range 40000 {
 		n := minN + i%(65-minN)
-		s := make([]float32, n)
-		for i := range s {
-			switch r.IntN(6) {
-			case 0:
-				s[i] = special[r.IntN(len(special))]
-			case 1:
-				if i > 0 {
-					s[i] = s[r.IntN(i)]
-				}
-			default:
-				s[i] = float32(r.NormFloat64() * 4)
-			}
-		}
+		s := randomScores(r, n, special)
 		before := slices.Clone(s)
 		got, want := make([]int, 5), make([]int, 5)
 		selectInsertion(s, want)

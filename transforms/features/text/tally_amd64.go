@@ -4,10 +4,10 @@ package text
 
 import "unsafe"
 
-// readWeightsAsm is marks.readWeights in tally_amd64.s (the Go loop spilled its values to the
+// readWeightsAsm is marks.readBack with idf in tally_amd64.s (the Go loop spilled its values to the
 // stack, and read-back was the largest part of TFIDF left in Go). It takes each feature's
 // weight as table[count] × float64(idf[j]), table being logTable with Sublinear and linTable
-// without, which is smallWeight's arithmetic, so the vector is the same bit for bit
+// without, which is weight's arithmetic, so the vector is the same bit for bit
 // (TestTallyAsmMatchesGo). It reports false, having stopped part way, if a marked feature is
 // at or past dim, which cannot happen for ids from the vocabulary.
 const haveReadWeightsAsm = true

@@ -1,6 +1,6 @@
 //go:build !purego
 
-// marks.readWeights on amd64: see tally_amd64.go.
+// marks.readBack with idf on amd64: see tally_amd64.go.
 
 #include "textflag.h"
 

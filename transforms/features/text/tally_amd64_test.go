@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestReadWeightsAsmMatchesGo holds readWeightsAsm to marks.readWeights bit for bit: the
+// TestReadWeightsAsmMatchesGo holds readWeightsAsm to marks.readBack bit for bit: the
 // features, their weights and the sum of squares, with and without Sublinear, for
 // vocabularies of one to maxTally features and counts up to 255; both leave the marks zero.
 func TestReadWeightsAsmMatchesGo(t *testing.T) {
@@ -49,7 +49,7 @@ func TestReadWeightsAsmMatchesGo(t *testing.T) {
 			continue
 		}
 		idxGo, valGo := make([]int32, dGo), make([]float32, dGo)
-		normGo := mGo.readWeights(idxGo, valGo, z.summary(), idf, sub)
+		normGo := mGo.readBack(idxGo, valGo, z.summary(), table, idf)
 		idxAsm, valAsm := make([]int32, dAsm+1), make([]float32, dAsm+1)
 		normAsm, ok := readWeightsAsm(mAsm, z.summary(), &idf[0], dim, table, &idxAsm[0], &valAsm[0])
 		if !ok {

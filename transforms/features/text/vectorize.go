@@ -138,7 +138,7 @@ var logTable = func() (t [256]float64) {
 	return t
 }()
 
-// linTable[i] is float64(i): logTable's counterpart without Sublinear, for readWeightsAsm.
+// linTable[i] is float64(i): logTable's counterpart without Sublinear, for readBack.
 var linTable = func() (t [256]float64) {
 	for i := range t {
 		t[i] = float64(i)
@@ -147,25 +147,17 @@ var linTable = func() (t [256]float64) {
 }()
 
 // weight is the tf-idf weight of a feature occurring tf times, before normalisation: tf, or
-// 1 + ln tf with sub, times idf, the feature's idf (1 when hashing).
+// 1 + ln tf with sub (from logTable below 256), times idf, the feature's idf (1 when hashing).
 func weight(tf int, sub bool, idf float32) float64 {
-	if tf < len(logTable) {
-		return smallWeight(uint8(tf), sub, idf)
-	}
 	w := float64(tf)
 	if sub {
-		w = 1 + math.Log(w)
+		if tf < len(logTable) {
+			w = logTable[tf]
+		} else {
+			w = 1 + math.Log(w)
+		}
 	}
 	return w * float64(idf)
-}
-
-// smallWeight is weight for a count below 256, from logTable. It has no call, so it is
-// inlined into tally's loop, where a call cost as much as the arithmetic.
-func smallWeight(tf uint8, sub bool, idf float32) float64 {
-	if sub {
-		return logTable[tf] * float64(idf)
-	}
-	return float64(tf) * float64(idf)
 }
 
 // idfOf is feature j's idf: 1 without an idf table.
@@ -235,21 +227,21 @@ func (z *Vectorizer) tally(ids []int32, m *marks, dst Vector, weigh bool) (Vecto
 	}
 	v := reuse(dst, distinct)
 	idx, val := v.Idx[:distinct], v.Val[:distinct]
+	table := &linTable
+	if z.sub {
+		table = &logTable
+	}
 	var norm float64
 	switch {
-	case weigh && haveReadWeightsAsm && distinct > 0:
-		table := &linTable
-		if z.sub {
-			table = &logTable
-		}
+	case !weigh:
+		m.readBack(idx, val, z.summary(), &linTable, nil)
+	case haveReadWeightsAsm && distinct > 0:
 		var ok bool
 		if norm, ok = readWeightsAsm(m, z.summary(), unsafe.SliceData(z.idf), z.dim, table, &idx[0], &val[0]); !ok {
 			panic("text: a counted feature is past the vocabulary")
 		}
-	case weigh:
-		norm = m.readWeights(idx, val, z.summary(), z.idf[:z.dim], z.sub)
 	default:
-		m.readCounts(idx, val, z.summary())
+		norm = m.readBack(idx, val, z.summary(), table, z.idf[:z.dim])
 	}
 	v.Idx, v.Val = idx, val
 	return v, norm, true
@@ -279,33 +271,13 @@ func (m *marks) mark(ids []int32) (distinct, stop int) {
 // summary is the number of m.seenWords a feature below Dim can mark.
 func (z *Vectorizer) summary() int { return (z.dim + 64*64 - 1) / (64 * 64) }
 
-// readCounts reads the marks back, lowest feature first, into idx and their counts into
-// val, leaving the marks zero. idx and val have room for every distinct feature; summary
-// words of m.seenWords are read.
-func (m *marks) readCounts(idx []int32, val []float32, summary int) {
-	k := 0
-	for sw := range summary {
-		s := m.seenWords[sw&(len(m.seenWords)-1)]
-		for s != 0 {
-			w := uint32(sw)<<6 | uint32(bits.TrailingZeros64(s))
-			s &= s - 1
-			x := m.seen[w&(maxTally/64-1)]
-			m.seen[w&(maxTally/64-1)] = 0
-			for x != 0 {
-				j := (w<<6 | uint32(bits.TrailingZeros64(x))) & (maxTally - 1)
-				x &= x - 1
-				idx[k], val[k] = int32(j), float32(m.tally[j])
-				m.tally[j] = 0
-				k++
-			}
-		}
-		m.seenWords[sw&(len(m.seenWords)-1)] = 0
-	}
-}
-
-// readWeights is readCounts with each feature's tf-idf weight (idf[j] times its count, or 1
-// + ln of it with sub) in val, and returns the sum of their squares.
-func (m *marks) readWeights(idx []int32, val []float32, summary int, idf []float32, sub bool) float64 {
+// readBack reads the marks back, lowest feature first, leaving them zero: the features into
+// idx, and into val each one's weight, table[count] × idf[j], or table[count] without idf;
+// it returns the sum of the weights' squares. With linTable and no idf the weights are the
+// counts; with idf, table is linTable or logTable (Sublinear), which is weight's
+// arithmetic (and readWeightsAsm's). idx and val have room for every distinct feature;
+// summary words of m.seenWords are read.
+func (m *marks) readBack(idx []int32, val []float32, summary int, table *[256]float64, idf []float32) float64 {
 	var norm float64
 	k := 0
 	for sw := range summary {
@@ -318,7 +290,10 @@ func (m *marks) readWeights(idx []int32, val []float32, summary int, idf []float
 			for x != 0 {
 				j := (w<<6 | uint32(bits.TrailingZeros64(x))) & (maxTally - 1)
 				x &= x - 1
-				wt := smallWeight(m.tally[j], sub, idf[j])
+				wt := table[m.tally[j]]
+				if idf != nil {
+					wt *= float64(idf[j])
+				}
 				idx[k], val[k] = int32(j), float32(wt)
 				m.tally[j] = 0
 				norm += wt * wt
