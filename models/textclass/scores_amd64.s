@@ -21,6 +21,28 @@
 // The same for the one label at CX.
 #define SINGLE(row, v, acc, t) MOVSS (row)(CX*1), t; MULSS v, t; ADDSS acc, t
 
+// PREFETCH_ROWS prefetches the rows of all m features (see scoresSSE); DX holds a row's
+// bytes. It uses AX, CX, SI and R8.
+#define PREFETCH_ROWS \
+	MOVQ idx+24(FP), AX; \
+	MOVQ m+40(FP), CX; \
+	MOVQ w+16(FP), SI; \
+	JMP  prefetchcheck; \
+prefetch: \
+	MOVLQSX (AX), R8; \
+	IMULQ DX, R8; \
+	ADDQ SI, R8; \
+	PREFETCHT0 (R8); \
+	PREFETCHT0 64(R8); \
+	PREFETCHT0 128(R8); \
+	PREFETCHT0 192(R8); \
+	PREFETCHT0 -1(R8)(DX*1); \
+	ADDQ $4, AX; \
+	DECQ CX; \
+prefetchcheck: \
+	CMPQ CX, $0; \
+	JGT  prefetch
+
 // func scoresSSE(dst *float32, n int, w *float32, idx *int32, val *float32, m int)
 //
 // Adds val[i] × w[idx[i]×n : idx[i]×n+n] to dst[:n] for i < m, in order, eight features at a
@@ -41,26 +63,7 @@ TEXT ·scoresSSE(SB), NOSPLIT, $0-48
 	// Prefetched, the scores took a third less time on the Debian corpus. Every 64 bytes
 	// of the first 256 and the last byte: all of a row's cache lines for up to 64 labels;
 	// the first four and the last one of longer rows, which the hardware prefetcher follows.
-	MOVQ idx+24(FP), AX
-	MOVQ m+40(FP), CX
-	MOVQ w+16(FP), SI
-	JMP  prefetchcheck
-
-prefetch:
-	MOVLQSX (AX), R8
-	IMULQ DX, R8
-	ADDQ SI, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 192(R8)
-	PREFETCHT0 -1(R8)(DX*1)
-	ADDQ $4, AX
-	DECQ CX
-
-prefetchcheck:
-	CMPQ CX, $0
-	JGT  prefetch
+	PREFETCH_ROWS
 
 group8:
 	CMPQ m+40(FP), $8
@@ -202,26 +205,7 @@ TEXT ·scoresAVX(SB), NOSPLIT, $0-48
 	MOVQ DX, R14
 	ANDQ $-16, R14
 
-	MOVQ idx+24(FP), AX
-	MOVQ m+40(FP), CX
-	MOVQ w+16(FP), SI
-	JMP  avxprefetchcheck
-
-avxprefetch:
-	MOVLQSX (AX), R8
-	IMULQ DX, R8
-	ADDQ SI, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 192(R8)
-	PREFETCHT0 -1(R8)(DX*1)
-	ADDQ $4, AX
-	DECQ CX
-
-avxprefetchcheck:
-	CMPQ CX, $0
-	JGT  avxprefetch
+	PREFETCH_ROWS
 
 avx8:
 	CMPQ m+40(FP), $8
@@ -230,7 +214,7 @@ avx8:
 	VBROADCASTSS 0(AX), Y8; VBROADCASTSS 4(AX), Y9; VBROADCASTSS 8(AX), Y10; VBROADCASTSS 12(AX), Y11; VBROADCASTSS 16(AX), Y12; VBROADCASTSS 20(AX), Y13; VBROADCASTSS 24(AX), Y14; VBROADCASTSS 28(AX), Y15
 	ADDQ $32, val+32(FP)
 	MOVQ idx+24(FP), AX
-	MOVLQSX 0(AX), R8; IMULQ DX, R8; ADDQ w+16(FP), R8; MOVLQSX 4(AX), R9; IMULQ DX, R9; ADDQ w+16(FP), R9; MOVLQSX 8(AX), R10; IMULQ DX, R10; ADDQ w+16(FP), R10; MOVLQSX 12(AX), R11; IMULQ DX, R11; ADDQ w+16(FP), R11; MOVLQSX 16(AX), R12; IMULQ DX, R12; ADDQ w+16(FP), R12; MOVLQSX 20(AX), R13; IMULQ DX, R13; ADDQ w+16(FP), R13; MOVLQSX 24(AX), BX; IMULQ DX, BX; ADDQ w+16(FP), BX; MOVLQSX 28(AX), SI; IMULQ DX, SI; ADDQ w+16(FP), SI
+	ROW(0, R8); ROW(1, R9); ROW(2, R10); ROW(3, R11); ROW(4, R12); ROW(5, R13); ROW(6, BX); ROW(7, SI)
 	ADDQ $32, idx+24(FP)
 	SUBQ $8, m+40(FP)
 	MOVQ DX, AX
@@ -277,7 +261,7 @@ avx4:
 	VBROADCASTSS 0(AX), Y8; VBROADCASTSS 4(AX), Y9; VBROADCASTSS 8(AX), Y10; VBROADCASTSS 12(AX), Y11
 	ADDQ $16, val+32(FP)
 	MOVQ idx+24(FP), AX
-	MOVLQSX 0(AX), R8; IMULQ DX, R8; ADDQ w+16(FP), R8; MOVLQSX 4(AX), R9; IMULQ DX, R9; ADDQ w+16(FP), R9; MOVLQSX 8(AX), R10; IMULQ DX, R10; ADDQ w+16(FP), R10; MOVLQSX 12(AX), R11; IMULQ DX, R11; ADDQ w+16(FP), R11
+	ROW(0, R8); ROW(1, R9); ROW(2, R10); ROW(3, R11)
 	ADDQ $16, idx+24(FP)
 	SUBQ $4, m+40(FP)
 	MOVQ DX, AX
@@ -324,7 +308,7 @@ avx1:
 	VBROADCASTSS 0(AX), Y8
 	ADDQ $4, val+32(FP)
 	MOVQ idx+24(FP), AX
-	MOVLQSX 0(AX), R8; IMULQ DX, R8; ADDQ w+16(FP), R8
+	ROW(0, R8)
 	ADDQ $4, idx+24(FP)
 	SUBQ $1, m+40(FP)
 	MOVQ DX, AX
