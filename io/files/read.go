@@ -258,11 +258,46 @@ func ReadAll(ctx context.Context, name string) ([]byte, error) {
 		return nil, fmt.Errorf("opening %s: %w", name, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(rc)
+	b, err := readSized(rc)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	return b, nil
+}
+
+// readSized reads r to its end into one buffer of the size the reader reports, where it
+// reports one (a local *os.File through Stat, a GCS reader through Remain): io.ReadAll would
+// grow its buffer from 512 bytes, clearing and copying about twice the file's size, which on
+// clean.Dedupe's spilled batches cost as much as decoding them. The size is a hint only: a
+// file that grew or shrank is still read whole.
+func readSized(r io.Reader) ([]byte, error) {
+	var n int64 = -1
+	switch f := r.(type) {
+	case interface{ Remain() int64 }:
+		n = f.Remain()
+	case interface{ Stat() (os.FileInfo, error) }:
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			n = fi.Size()
+		}
+	}
+	if n < 0 || n > 1<<30 {
+		return io.ReadAll(r)
+	}
+	// One byte more than the size, so reaching the end takes no further growth.
+	b := make([]byte, 0, n+1)
+	for {
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // the file grew: let append pick a larger buffer
+		}
+	}
 }
 
 // WriteFile writes b to name, local or gs://, replacing what is there.
