@@ -169,6 +169,10 @@ type positionFn struct {
 	recs     []byte         // the records batch being filled, header first
 	nrecs    int            // records in it
 	minTS    beam.EventTime // the earliest of their timestamps
+	// spare is the buffer of the last spilled batch, written out and free again; batchCap is
+	// the size of the last batch, so a new one does not grow its way there from nothing.
+	spare    []byte
+	batchCap int
 	rnd      *rand.ChaCha8
 	step
 }
@@ -187,7 +191,11 @@ func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r re
 		return nil
 	}
 	if len(f.recs) == 0 {
-		f.recs = make([]byte, batchHeader, 64<<10)
+		if f.spare != nil {
+			f.recs, f.spare = f.spare[:batchHeader], nil
+		} else {
+			f.recs = make([]byte, batchHeader, max(64<<10, f.batchCap+f.batchCap/8))
+		}
 		f.rnd.Read(f.recs[1:batchHeader]) // 128 random bits: unique among the batches of a run
 		f.minTS = ts
 	}
@@ -250,7 +258,7 @@ func (f *positionFn) flushRecords(ctx context.Context, recs func(beam.EventTime,
 		return nil
 	}
 	batch := f.recs
-	f.recs, f.nrecs = nil, 0
+	f.recs, f.nrecs, f.batchCap = nil, 0, len(batch)
 	if f.SpillDir == "" {
 		batch[0] = batchInline
 		recs(f.minTS, batch)
@@ -260,8 +268,9 @@ func (f *positionFn) flushRecords(ctx context.Context, recs func(beam.EventTime,
 	if err := files.WriteFile(ctx, name, batch[batchHeader:]); err != nil {
 		return fmt.Errorf("clean.Dedupe: spilling: %w", err)
 	}
-	spilled := append(batch[:batchHeader:batchHeader], name...)
+	spilled := append(batch[:batchHeader:batchHeader], name...) // a copy: batch is reused
 	spilled[0] = batchSpill
+	f.spare = batch[:0]
 	recs(f.minTS, spilled)
 	return nil
 }

@@ -67,3 +67,51 @@ func TestRecordBatchCarriesEarliestTimestamp(t *testing.T) {
 		t.Errorf("second batch = %d batches, stamp %v; want 2 batches, stamp %v", len(got), got[len(got)-1].ts, base+120_000)
 	}
 }
+
+// TestSpilledBatchesReadBackWhole: over several spilled batches, each written from the buffer
+// the previous one freed, every record reads back from its own file, in order, none from
+// another batch; and the batch elements point at distinct files.
+func TestSpilledBatchesReadBackWhole(t *testing.T) {
+	dir := t.TempDir()
+	f := &positionFn{keyField: keyField{Field: "k"}, SpillDir: dir}
+	f.Setup()
+	var batches [][]byte
+	recs := func(_ beam.EventTime, b []byte) { batches = append(batches, b) }
+	ctx := context.Background()
+	n := 2*recordsPerSpillBatch + 100
+	for i := range n {
+		// Longer records later, so a reused buffer must grow past the size it had.
+		r := record.Record{ID: fmt.Sprint(i), Source: "s", Payload: make([]byte, i/100), Data: map[string]any{"k": fmt.Sprint(i)}}
+		if err := f.ProcessElement(ctx, mtime.Time(i), r, recs, func(int, []position) {}, func(record.Failure) {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.FinishBundle(ctx, recs, func(int, []position) {}, func(record.Failure) {}); err != nil {
+		t.Fatal(err)
+	}
+	if len(batches) != 3 {
+		t.Fatalf("got %d batches, want 3", len(batches))
+	}
+	u := &unbatchFn{keyField: keyField{Field: "k"}}
+	u.Setup()
+	next, names := 0, map[string]bool{}
+	for _, b := range batches {
+		if b[0] != batchSpill {
+			t.Fatalf("batch kind %d, want spilled", b[0])
+		}
+		names[string(b[batchHeader:])] = true
+		marked := append([]byte{0}, b...) // no losers
+		err := u.ProcessElement(ctx, marked, func(ts beam.EventTime, r record.Record) {
+			if want := fmt.Sprint(next); r.ID != want || int(ts) != next || len(r.Payload) != next/100 {
+				t.Errorf("record %q at %d with %d payload bytes, want %q at %d with %d", r.ID, ts, len(r.Payload), want, next, next/100)
+			}
+			next++
+		}, func(f record.Failure) { t.Errorf("duplicate %q", f.RecordID) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if next != n || len(names) != 3 {
+		t.Errorf("read back %d records from %d files, want %d from 3", next, len(names), n)
+	}
+}
