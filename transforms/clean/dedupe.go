@@ -24,15 +24,15 @@ import (
 
 func init() {
 	register.DoFn4x0[context.Context, record.Record, func(string, record.Record), func(record.Failure)](&dedupeKeyFn{})
-	register.DoFn6x1[context.Context, beam.EventTime, record.Record, func(beam.EventTime, []byte), func(int, []position), func(record.Failure), error](&positionFn{})
-	register.DoFn3x0[int, func(*[]position) bool, func(string)](&losersFn{})
+	register.DoFn6x1[context.Context, beam.EventTime, record.Record, func(beam.EventTime, []byte), func(int, positions), func(record.Failure), error](&positionFn{})
+	register.DoFn3x0[int, func(*positions) bool, func(string)](&losersFn{})
 	register.DoFn4x1[beam.Window, []byte, func(*string) bool, func([]byte), error](&markLosersFn{})
 	register.DoFn4x1[context.Context, []byte, func(beam.EventTime, record.Record), func(record.Failure), error](&unbatchFn{})
 	register.Emitter2[beam.EventTime, []byte]()
 	register.Emitter1[[]byte]()
-	register.Emitter2[int, []position]()
+	register.Emitter2[int, positions]()
 	register.Emitter1[string]()
-	register.Iter1[[]position]()
+	register.Iter1[positions]()
 	register.Iter1[string]()
 	register.DoFn8x0[context.Context, beam.EventTime, state.Provider, timers.Provider, string, record.Record, func(record.Record), func(record.Failure)](&dedupeStreamFn{})
 	register.Emitter2[string, record.Record]()
@@ -184,7 +184,7 @@ func (f *positionFn) Setup() {
 	f.rnd = rand.NewChaCha8(seed)
 }
 
-func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r record.Record, recs func(beam.EventTime, []byte), batches func(int, []position), dead func(record.Failure)) error {
+func (f *positionFn) ProcessElement(ctx context.Context, ts beam.EventTime, r record.Record, recs func(beam.EventTime, []byte), batches func(int, positions), dead func(record.Failure)) error {
 	k, err := DedupeKey(&r, f.path)
 	if err != nil {
 		f.fail(ctx, StageDedupe, &r, err, dead)
@@ -286,17 +286,17 @@ func fnv32a(s string) uint32 {
 	return h
 }
 
-func (f *positionFn) flush(batches func(int, []position)) {
+func (f *positionFn) flush(batches func(int, positions)) {
 	for i, b := range f.buf {
 		if len(b) > 0 {
-			batches(i, b)
+			batches(i, positions{b})
 			f.buf[i] = nil
 		}
 	}
 	f.n = 0
 }
 
-func (f *positionFn) FinishBundle(ctx context.Context, recs func(beam.EventTime, []byte), batches func(int, []position), _ func(record.Failure)) error {
+func (f *positionFn) FinishBundle(ctx context.Context, recs func(beam.EventTime, []byte), batches func(int, positions), _ func(record.Failure)) error {
 	f.flush(batches)
 	return f.flushRecords(ctx, recs)
 }
@@ -304,12 +304,12 @@ func (f *positionFn) FinishBundle(ctx context.Context, recs func(beam.EventTime,
 // losersFn finds, per shard, the first position of every key and emits the others.
 type losersFn struct{}
 
-func (losersFn) ProcessElement(_ int, batches func(*[]position) bool, emit func(string)) {
+func (losersFn) ProcessElement(_ int, batches func(*positions) bool, emit func(string)) {
 	best := map[string]position{}
-	var b []position
+	var b positions
 	for batches(&b) {
-		for i := range b {
-			p := b[i]
+		for i := range b.P {
+			p := b.P[i]
 			cur, seen := best[p.Key]
 			switch {
 			case !seen:

@@ -42,11 +42,11 @@ func TestRecordBatchCarriesEarliestTimestamp(t *testing.T) {
 	ctx := context.Background()
 	for i, ts := range stamps {
 		r := record.Record{ID: fmt.Sprint(i), Source: "s", Data: map[string]any{"k": fmt.Sprint(i)}}
-		if err := f.ProcessElement(ctx, ts, r, recs, func(int, []position) {}, func(record.Failure) {}); err != nil {
+		if err := f.ProcessElement(ctx, ts, r, recs, func(int, positions) {}, func(record.Failure) {}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := f.FinishBundle(ctx, recs, func(int, []position) {}, func(record.Failure) {}); err != nil {
+	if err := f.FinishBundle(ctx, recs, func(int, positions) {}, func(record.Failure) {}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 {
@@ -57,10 +57,10 @@ func TestRecordBatchCarriesEarliestTimestamp(t *testing.T) {
 	}
 	// A second batch starts afresh: its stamp is its own records' earliest.
 	r := record.Record{ID: "late", Source: "s", Data: map[string]any{"k": "late"}}
-	if err := f.ProcessElement(ctx, base+120_000, r, recs, func(int, []position) {}, func(record.Failure) {}); err != nil {
+	if err := f.ProcessElement(ctx, base+120_000, r, recs, func(int, positions) {}, func(record.Failure) {}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.FinishBundle(ctx, recs, func(int, []position) {}, func(record.Failure) {}); err != nil {
+	if err := f.FinishBundle(ctx, recs, func(int, positions) {}, func(record.Failure) {}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got[1].ts != base+120_000 {
@@ -82,11 +82,11 @@ func TestSpilledBatchesReadBackWhole(t *testing.T) {
 	for i := range n {
 		// Longer records later, so a reused buffer must grow past the size it had.
 		r := record.Record{ID: fmt.Sprint(i), Source: "s", Payload: make([]byte, i/100), Data: map[string]any{"k": fmt.Sprint(i)}}
-		if err := f.ProcessElement(ctx, mtime.Time(i), r, recs, func(int, []position) {}, func(record.Failure) {}); err != nil {
+		if err := f.ProcessElement(ctx, mtime.Time(i), r, recs, func(int, positions) {}, func(record.Failure) {}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := f.FinishBundle(ctx, recs, func(int, []position) {}, func(record.Failure) {}); err != nil {
+	if err := f.FinishBundle(ctx, recs, func(int, positions) {}, func(record.Failure) {}); err != nil {
 		t.Fatal(err)
 	}
 	if len(batches) != 3 {
