@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamline/beamline/internal/wire"
 )
 
 // positions is one shard's share of the positions a positionFn collected: what batch Dedupe
@@ -65,10 +66,10 @@ func decodePositions(b []byte) (positions, error) {
 	if len(b) < 1 || b[0] != positionsCoderVersion {
 		return positions{}, errPositions
 	}
-	d := varints{b: b[1:]}
-	n := d.uvarint()
+	d := wire.Reader{B: b[1:]}
+	n := d.Uvarint()
 	// Every position takes at least 10 bytes, so a corrupt count cannot allocate much.
-	if d.err != nil || n > uint64(len(d.b))/10 {
+	if d.Err != nil || n > uint64(len(d.B))/10 {
 		return positions{}, errPositions
 	}
 	// First pass: the fields' bytes, one after the other, and where each ends.
@@ -81,26 +82,27 @@ func decodePositions(b []byte) (positions, error) {
 		var e [4]int
 		for f := range prev {
 			if f == 3 {
-				deltas[i] = [2]int64{d.varint(), d.varint()}
+				deltas[i] = [2]int64{d.Varint(), d.Varint()}
 			}
-			shared, rest := d.uvarint(), d.uvarint()
-			if d.err != nil || shared > uint64(len(prev[f])) || rest > uint64(len(d.b)) {
+			shared, rest := d.Uvarint(), d.Uvarint()
+			if d.Err != nil || shared > uint64(len(prev[f])) {
 				return positions{}, errPositions
 			}
-			at := len(text)
 			if rest == 0 && shared == uint64(len(prev[f])) {
 				e[f] = -1 // the same as the previous position's
 				continue
 			}
+			at := len(text)
 			text = append(text, prev[f][:shared]...)
-			text = append(text, d.b[:rest]...)
-			d.b = d.b[rest:]
+			if text = append(text, d.Take(rest)...); d.Err != nil {
+				return positions{}, errPositions
+			}
 			prev[f] = text[at:len(text):len(text)]
 			e[f] = len(text)
 		}
 		ends[i] = span{e[0], e[1], e[2], e[3]}
 	}
-	if d.err != nil || len(d.b) != 0 {
+	if d.Err != nil || len(d.B) != 0 {
 		return positions{}, errPositions
 	}
 	// Second pass: slice the fields out of one string.
@@ -126,30 +128,4 @@ func decodePositions(b []byte) (positions, error) {
 		ps[i] = p
 	}
 	return positions{ps}, nil
-}
-
-// varints reads uvarints and varints off b; err sticks at the first bad one.
-type varints struct {
-	b   []byte
-	err error
-}
-
-func (d *varints) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errPositions
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *varints) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errPositions
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
 }

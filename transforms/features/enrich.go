@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamline/beamline/internal/wire"
 	"github.com/beamline/beamline/transforms/clean"
 )
 
@@ -122,9 +123,9 @@ func EncodeEnriched(e Enriched) ([]byte, error) {
 	}
 	b := make([]byte, 0, len(hb)+64+len(e.Template)+len(e.ReferrerHost))
 	b = append(b, enrichedCoderVersion)
-	b = appendStr(b, string(hb))
+	b = wire.AppendString(b, string(hb))
 	for _, s := range []string{e.Template, e.Ext, e.Browser, e.Version, e.OS, e.Device, e.ReferrerHost} {
-		b = appendStr(b, s)
+		b = wire.AppendString(b, s)
 	}
 	var flags byte
 	if e.Static {
@@ -136,15 +137,10 @@ func EncodeEnriched(e Enriched) ([]byte, error) {
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, uint64(len(e.Params)))
 	for _, p := range e.Params {
-		b = appendStr(b, p.Name)
-		b = appendStr(b, p.Value)
+		b = wire.AppendString(b, p.Name)
+		b = wire.AppendString(b, p.Value)
 	}
 	return b, nil
-}
-
-func appendStr(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 var errEnrichedCoder = errors.New("enriched coder: truncated or corrupt")
@@ -154,21 +150,23 @@ func DecodeEnriched(b []byte) (Enriched, error) {
 	if len(b) == 0 || b[0] != enrichedCoderVersion {
 		return Enriched{}, errors.New("enriched coder: unknown version")
 	}
-	d := decoder{b: b[1:]}
+	d := wire.Reader{B: b[1:]}
 	var e Enriched
-	hb := d.bytes()
+	hb := d.Bytes()
 	for _, p := range []*string{&e.Template, &e.Ext, &e.Browser, &e.Version, &e.OS, &e.Device, &e.ReferrerHost} {
-		*p = string(d.bytes())
+		*p = d.Str()
 	}
-	flags := d.byte()
+	flags := d.Byte()
 	e.Static, e.Bot = flags&1 != 0, flags&2 != 0
-	if n := d.uvarint(); n > 0 && n <= uint64(len(b)) {
+	if n := d.Uvarint(); n > uint64(len(d.B))/2 { // every parameter takes two bytes at least
+		return Enriched{}, errEnrichedCoder
+	} else if n > 0 {
 		e.Params = make([]Param, n)
 		for i := range e.Params {
-			e.Params[i] = Param{Name: string(d.bytes()), Value: string(d.bytes())}
+			e.Params[i] = Param{Name: d.Str(), Value: d.Str()}
 		}
 	}
-	if d.bad {
+	if d.Err != nil {
 		return Enriched{}, errEnrichedCoder
 	}
 	h, err := clean.DecodeHit(hb)
@@ -177,40 +175,4 @@ func DecodeEnriched(b []byte) (Enriched, error) {
 	}
 	e.Hit = h
 	return e, nil
-}
-
-type decoder struct {
-	b   []byte
-	bad bool
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
-		d.bad = true
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if d.bad || n > uint64(len(d.b)) {
-		d.bad = true
-		return nil
-	}
-	p := d.b[:n]
-	d.b = d.b[n:]
-	return p
 }

@@ -81,8 +81,10 @@ func TestEnrichedCoderRoundTrip(t *testing.T) {
 	if d := cmp.Diff(e, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) && a.String() == b.String() })); d != "" {
 		t.Errorf("DecodeEnriched(EncodeEnriched(e)) mismatch (-want +got):\n%s", d)
 	}
-	if _, err := features.DecodeEnriched(b[:len(b)-3]); err == nil {
-		t.Errorf("DecodeEnriched of a truncated encoding = nil error, want one")
+	for n := range len(b) {
+		if _, err := features.DecodeEnriched(b[:n]); err == nil {
+			t.Errorf("DecodeEnriched of the first %d of %d bytes = nil error, want one", n, len(b))
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package record
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/internal/wire"
 )
 
 // Records cross every fused-stage boundary, so they get a compact length-prefixed binary coder
@@ -37,12 +37,12 @@ func EncodeRecord(r Record) ([]byte, error) {
 // (clean.Dedupe's batches) writes them in place, without a buffer per record.
 func AppendRecord(b []byte, r Record) ([]byte, error) {
 	b = append(b, recordCoderVersion)
-	b = appendString(b, r.ID)
-	b = appendString(b, r.Source)
-	b = appendString(b, r.Kind)
+	b = wire.AppendString(b, r.ID)
+	b = wire.AppendString(b, r.Source)
+	b = wire.AppendString(b, r.Kind)
 	b = binary.AppendVarint(b, int64(r.SchemaVersion))
 	b = appendMap(b, r.Attributes)
-	b = appendString(b, r.Origin)
+	b = wire.AppendString(b, r.Origin)
 	b = binary.AppendVarint(b, r.Offset)
 	b = appendTime(b, r.IngestTime)
 	b = appendTime(b, r.EventTime)
@@ -67,25 +67,25 @@ func AppendRecord(b []byte, r Record) ([]byte, error) {
 
 // DecodeRecord is the Beam coder for Record.
 func DecodeRecord(b []byte) (Record, error) {
-	d := decoder{b: b}
-	if v := d.byte(); v != recordCoderVersion && d.err == nil {
+	d := decoder{wire.Reader{B: b}}
+	if v := d.Byte(); v != recordCoderVersion && d.Err == nil {
 		return Record{}, fmt.Errorf("record coder: version %d, want %d", v, recordCoderVersion)
 	}
 	var r Record
-	r.ID = d.string()
-	r.Source = d.string()
-	r.Kind = d.string()
-	r.SchemaVersion = int(d.varint())
+	r.ID = d.Str()
+	r.Source = d.Str()
+	r.Kind = d.Str()
+	r.SchemaVersion = int(d.Varint())
 	r.Attributes = d.stringMap()
-	r.Origin = d.string()
-	r.Offset = d.varint()
+	r.Origin = d.Str()
+	r.Offset = d.Varint()
 	r.IngestTime = d.time()
 	r.EventTime = d.time()
 	r.Payload = d.bytes()
 	r.Header = d.bytes()
 	data := d.bytes()
-	if d.err != nil {
-		return Record{}, fmt.Errorf("record coder: %w", d.err)
+	if d.Err != nil {
+		return Record{}, fmt.Errorf("record coder: %w", d.Err)
 	}
 	if data != nil {
 		if err := DecodeData(data, &r.Data); err != nil {
@@ -107,12 +107,12 @@ func EncodeFailure(f Failure) ([]byte, error) {
 	b := make([]byte, 0, 64+len(f.Stage)+len(f.Source)+len(f.RecordID)+len(f.Reason)+len(f.Message)+len(f.Origin)+len(f.PayloadBytes))
 	b = append(b, failureCoderVersion)
 	b = appendTime(b, f.Time)
-	b = appendString(b, f.Stage)
-	b = appendString(b, f.Source)
-	b = appendString(b, f.RecordID)
-	b = appendString(b, f.Reason)
-	b = appendString(b, f.Message)
-	b = appendString(b, f.Origin)
+	b = wire.AppendString(b, f.Stage)
+	b = wire.AppendString(b, f.Source)
+	b = wire.AppendString(b, f.RecordID)
+	b = wire.AppendString(b, f.Reason)
+	b = wire.AppendString(b, f.Message)
+	b = wire.AppendString(b, f.Origin)
 	b = binary.AppendVarint(b, f.Offset)
 	b = appendBytes(b, f.PayloadBytes)
 	// PayloadString is derived from PayloadBytes; one bit says whether it is set.
@@ -127,33 +127,28 @@ func EncodeFailure(f Failure) ([]byte, error) {
 
 // DecodeFailure is the Beam coder for Failure.
 func DecodeFailure(b []byte) (Failure, error) {
-	d := decoder{b: b}
-	if v := d.byte(); v != failureCoderVersion && d.err == nil {
+	d := decoder{wire.Reader{B: b}}
+	if v := d.Byte(); v != failureCoderVersion && d.Err == nil {
 		return Failure{}, fmt.Errorf("failure coder: version %d, want %d", v, failureCoderVersion)
 	}
 	var f Failure
 	f.Time = d.time()
-	f.Stage = d.string()
-	f.Source = d.string()
-	f.RecordID = d.string()
-	f.Reason = d.string()
-	f.Message = d.string()
-	f.Origin = d.string()
-	f.Offset = d.varint()
+	f.Stage = d.Str()
+	f.Source = d.Str()
+	f.RecordID = d.Str()
+	f.Reason = d.Str()
+	f.Message = d.Str()
+	f.Origin = d.Str()
+	f.Offset = d.Varint()
 	f.PayloadBytes = d.bytes()
-	if d.byte() == 1 {
+	if d.Byte() == 1 {
 		f.PayloadString = string(f.PayloadBytes)
 	}
 	f.Attributes = d.stringMap()
-	if d.err != nil {
-		return Failure{}, fmt.Errorf("failure coder: %w", d.err)
+	if d.Err != nil {
+		return Failure{}, fmt.Errorf("failure coder: %w", d.Err)
 	}
 	return f, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 // appendBytes distinguishes nil (0) from empty (1) so a round trip keeps both.
@@ -178,8 +173,8 @@ func appendMap(b []byte, m map[string]string) []byte {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b = appendString(b, k)
-		b = appendString(b, m[k])
+		b = wire.AppendString(b, k)
+		b = wire.AppendString(b, m[k])
 	}
 	return b
 }
@@ -194,94 +189,45 @@ func appendTime(b []byte, t time.Time) []byte {
 	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
-var errShort = errors.New("truncated input")
+// decoder reads the fields EncodeRecord and EncodeFailure write; wire.Reader reads the
+// plain ones.
+type decoder struct{ wire.Reader }
 
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) byte() byte {
-	if d.err != nil || len(d.b) < 1 {
-		d.err = errShort
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) take(n uint64) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(len(d.b)) {
-		d.err = errShort
-		return nil
-	}
-	p := d.b[:n:n]
-	d.b = d.b[n:]
-	return p
-}
-
-func (d *decoder) string() string { return string(d.take(d.uvarint())) }
-
+// bytes reads what appendBytes wrote, as a copy: nil stays nil, empty stays empty.
 func (d *decoder) bytes() []byte {
-	n := d.uvarint()
+	n := d.Uvarint()
 	if n == 0 {
 		return nil
 	}
-	p := d.take(n - 1)
-	if d.err != nil {
+	p := d.Take(n - 1)
+	if d.Err != nil {
 		return nil
 	}
 	return append([]byte{}, p...)
 }
 
 func (d *decoder) stringMap() map[string]string {
-	n := d.uvarint()
-	if n == 0 || d.err != nil {
+	n := d.Uvarint()
+	if n == 0 || d.Err != nil {
+		return nil
+	}
+	if n-1 > uint64(len(d.B))/2 { // every entry takes two bytes at least
+		d.Err = wire.ErrShort
 		return nil
 	}
 	m := make(map[string]string, n-1)
-	for i := uint64(0); i < n-1 && d.err == nil; i++ {
-		k := d.string()
-		m[k] = d.string()
+	for i := uint64(0); i < n-1 && d.Err == nil; i++ {
+		k := d.Str()
+		m[k] = d.Str()
 	}
 	return m
 }
 
 func (d *decoder) time() time.Time {
-	if d.byte() == 0 {
+	if d.Byte() == 0 {
 		return time.Time{}
 	}
-	s := d.varint()
-	ns := d.uvarint()
+	s := d.Varint()
+	ns := d.Uvarint()
 	return time.Unix(s, int64(ns)).UTC()
 }

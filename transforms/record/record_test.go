@@ -70,7 +70,7 @@ func TestAppendRecordInPlace(t *testing.T) {
 
 func TestDecodeRecordRejectsTruncated(t *testing.T) {
 	b, _ := record.EncodeRecord(sample())
-	for _, n := range []int{0, 1, 5, len(b) / 2, len(b) - 1} {
+	for n := range len(b) { // every prefix
 		if _, err := record.DecodeRecord(b[:n]); err == nil {
 			t.Errorf("DecodeRecord(first %d of %d bytes) = nil error, want one", n, len(b))
 		}
