@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"time"
+
+	"github.com/beamline/beamline/internal/wire"
 )
 
 // Restriction is one reader's restriction. A subscription has no offsets, so it counts pulls:
@@ -96,8 +98,7 @@ func encodeRestriction(r Restriction) []byte {
 	for _, list := range [][]string{r.Acks, r.IDs} {
 		b = binary.AppendUvarint(b, uint64(len(list)))
 		for _, s := range list {
-			b = binary.AppendUvarint(b, uint64(len(s)))
-			b = append(b, s...)
+			b = wire.AppendString(b, s)
 		}
 	}
 	return b
@@ -106,29 +107,19 @@ func encodeRestriction(r Restriction) []byte {
 func decodeRestriction(b []byte) (Restriction, error) {
 	var r Restriction
 	bad := errors.New("pubsub reader: corrupt restriction")
-	var n int
-	if r.Start, n = binary.Varint(b); n <= 0 {
-		return r, bad
-	}
-	b = b[n:]
-	if r.End, n = binary.Varint(b); n <= 0 {
-		return r, bad
-	}
-	b = b[n:]
+	d := wire.Reader{B: b}
+	r.Start, r.End = d.Varint(), d.Varint()
 	for _, list := range []*[]string{&r.Acks, &r.IDs} {
-		cnt, n := binary.Uvarint(b)
-		if n <= 0 || cnt > uint64(len(b)) {
+		cnt := d.Uvarint()
+		if cnt > uint64(len(d.B)) { // every string takes a byte at least
 			return r, bad
 		}
-		b = b[n:]
 		for range cnt {
-			l, n := binary.Uvarint(b)
-			if n <= 0 || l > uint64(len(b)-n) {
-				return r, bad
-			}
-			*list = append(*list, string(b[n:n+int(l)]))
-			b = b[n+int(l):]
+			*list = append(*list, d.Str())
 		}
+	}
+	if d.Err != nil || len(d.B) != 0 {
+		return r, bad
 	}
 	return r, nil
 }
