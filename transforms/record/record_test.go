@@ -3,10 +3,12 @@ package record_test
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/beamline/beamline/internal/gen"
 	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/google/go-cmp/cmp"
@@ -176,4 +178,24 @@ func BenchmarkRecordJSON(b *testing.B) {
 			jsonx.Marshal(plain(r))
 		}
 	})
+}
+
+// BenchmarkEncodeDecodeOrderRecord: a generated order as it crosses a stage boundary after
+// cleaning (its Data parsed, money in minor units).
+func BenchmarkEncodeDecodeOrderRecord(b *testing.B) {
+	payload := gen.Order(rand.New(rand.NewPCG(1, 1)), 1, gen.Start)
+	data, err := jsonx.DecodeObject(payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data["total_minor"] = int64(29232)
+	r := record.Record{ID: "0123456789abcdef", Source: "orders", Kind: "order", Origin: "/data/in/orders-0.jsonl", Offset: 1,
+		IngestTime: time.Now(), EventTime: time.Now(), Payload: payload, Data: data}
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _ := record.EncodeRecord(r)
+		if _, err := record.DecodeRecord(p); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
