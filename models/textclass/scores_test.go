@@ -13,13 +13,16 @@ import (
 // scoresGo bit for bit: label counts around the kernel's groups of four, documents of 0 to 40
 // features (every mix of groups of eight, four and one), features at or past Dim, and weights
 // and values that are subnormal, signed zeros, infinities or NaNs (whose bits must match too).
-func TestScoresKernelMatchesGo(t *testing.T) {
-	t.Run("default", testScoresKernelMatchesGo)
+func TestScoresKernelMatchesGo(t *testing.T) { eachKernel(t, testScoresKernelMatchesGo) }
+
+// eachKernel runs test on the kernels Scores and topK take by default and, where the processor
+// has AVX2 (so the default ones are the AVX kernels), on the SSE2 ones too.
+func eachKernel(t *testing.T, test func(*testing.T)) {
+	t.Run("default", test)
 	if useAVX2 {
-		// The processor has AVX: hold the SSE2 kernel to the Go loop too.
 		t.Run("SSE2", func(t *testing.T) {
 			setAVX2(t, false)
-			testScoresKernelMatchesGo(t)
+			test(t)
 		})
 	}
 }
@@ -159,15 +162,7 @@ func testExpKernel(t *testing.T, step int, kernel func(s *float32, n int, mx flo
 
 // TestTopKKernelMatchesGo checks topK, which takes the exponential kernel for up to 64
 // labels, against its Go loop (written out here) bit for bit, odd label counts included.
-func TestTopKKernelMatchesGo(t *testing.T) {
-	t.Run("default", testTopKKernelMatchesGo)
-	if useAVX2 {
-		t.Run("SSE2", func(t *testing.T) {
-			setAVX2(t, false)
-			testTopKKernelMatchesGo(t)
-		})
-	}
-}
+func TestTopKKernelMatchesGo(t *testing.T) { eachKernel(t, testTopKKernelMatchesGo) }
 
 func testTopKKernelMatchesGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
