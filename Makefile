@@ -18,7 +18,7 @@ run-logs:
 	$(GO) run ./pipelines/logs --input=testdata/logs/logstalgia-example.log --output=out/logs
 
 run-orders:
-	$(GO) run ./internal/ordergen/cmd/genorders --out=out/orders-day.jsonl --days=1
+	$(GO) run ./internal/dev/ordergen/cmd/genorders --out=out/orders-day.jsonl --days=1
 	rm -rf out/orders
 	$(GO) run ./pipelines/orders --input=out/orders-day.jsonl --output=out/orders
 
@@ -26,7 +26,7 @@ run-orders:
 # this machine) labelled by Section. Debian images skip Translation-en; fetch it when missing.
 corpus: out/topics/debian.ndjson
 out/topics/debian.ndjson: apt-lists
-	$(GO) run ./internal/debcorpus/cmd/debcorpus -out $@
+	$(GO) run ./internal/dev/debcorpus/cmd/debcorpus -out $@
 
 apt-lists:
 	@ls /var/lib/apt/lists/*_i18n_Translation-en* >/dev/null 2>&1 || apt-get update -qq -o Acquire::Languages=en
@@ -34,9 +34,9 @@ apt-lists:
 # Learn the seasonal baseline from a generated fortnight into out/models (pipelines/baseline-train),
 # then replay the next day with the seasonal detector following the store's newest baseline.
 run-baseline:
-	$(GO) run ./internal/ordergen/cmd/genorders --out=out/orders-fortnight.jsonl --days=14 --start=2026-11-02
+	$(GO) run ./internal/dev/ordergen/cmd/genorders --out=out/orders-fortnight.jsonl --days=14 --start=2026-11-02
 	$(GO) run ./pipelines/baseline-train --input=out/orders-fortnight.jsonl --model_dir=out/models --dimensions=country
-	$(GO) run ./internal/ordergen/cmd/genorders --out=out/orders-day.jsonl --days=1
+	$(GO) run ./internal/dev/ordergen/cmd/genorders --out=out/orders-day.jsonl --days=1
 	rm -rf out/orders-seasonal
 	$(GO) run ./pipelines/orders --input=out/orders-day.jsonl --output=out/orders-seasonal --detector=seasonal --baseline_model=out/models --dimensions=country
 
@@ -63,7 +63,7 @@ test: apt-lists
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./transforms/... ./internal/... ./io/files/
 	$(MAKE) bench-io
-	$(GO) run ./internal/benchingest -n 1000000
+	$(GO) run ./internal/dev/benchingest -n 1000000
 
 # IO against the stand-ins: Pub/Sub → tag → clean → Pub/Sub on prism (msgs/s, p50/p99
 # latency) and Beamline's BigQuery streaming sink against the raw managedwriter client.
@@ -89,14 +89,14 @@ bench-topics: corpus
 	$(GO) run ./bench/topics --corpus=out/topics/debian.ndjson
 
 bench-ingest:
-	$(GO) run ./internal/benchingest -n 1000000
+	$(GO) run ./internal/dev/benchingest -n 1000000
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
 testdata:
-	$(GO) run ./internal/gen/cmd/gentestdata
+	$(GO) run ./internal/dev/gen/cmd/gentestdata
 
 clean:
 	rm -rf out bin

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/beamline/beamline/internal/topicsbench"
+	"github.com/beamline/beamline/internal/dev/topicsbench"
 )
 
 var (

@@ -5,7 +5,7 @@ Run with Debian's interpreter and python3-sklearn (the `python3` of a pyenv shim
 sklearn):
 
     apt-get install -y python3-sklearn
-    go run ./internal/debcorpus/cmd/debcorpus -out out/topics/debian.ndjson
+    go run ./internal/dev/debcorpus/cmd/debcorpus -out out/topics/debian.ndjson
     /usr/bin/python3 bench/topics/sklearn_topics.py out/topics/debian.ndjson --held-out 20
 
 Input: one JSON object per line, {"id": ..., "text": ..., "labels": [...]}. The task is
@@ -82,7 +82,7 @@ def held_out(doc_id, percent):
 
 
 def self_test():
-    # Published FNV-1a 64 test vectors; internal/debcorpus checks the same ones in Go.
+    # Published FNV-1a 64 test vectors; internal/dev/debcorpus checks the same ones in Go.
     for s, want in (("", 0xCBF29CE484222325), ("a", 0xAF63DC4C8601EC8C), ("foobar", 0x85944171F73967E8)):
         got = fnv1a64(s)
         assert got == want, "fnv1a64(%r) = %#x, want %#x" % (s, got, want)
@@ -225,7 +225,7 @@ def run_one(name, feats, make_vec, make_model, train_x, train_y, test_x, test_y,
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("corpus", help="NDJSON corpus (internal/debcorpus/cmd/debcorpus -out)")
+    ap.add_argument("corpus", help="NDJSON corpus (internal/dev/debcorpus/cmd/debcorpus -out)")
     ap.add_argument("--held-out", type=int, default=20, help="held-out percent (FNV-1a 64 of id mod 100 < percent)")
     ap.add_argument(
         "--ngrams", type=int, nargs="+", default=[1],

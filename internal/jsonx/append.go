@@ -14,7 +14,7 @@ import (
 // float64, bool, nil, []any, map[string]any) with sorted object keys, producing the same text
 // as encoding/json without its HTML escaping. They exist for record.Record.AppendJSON: the
 // ingest job encodes every record, and encoding a Record by reflection took a quarter of that
-// job's time (internal/benchingest profile). On an order's map alone they take about half
+// job's time (internal/dev/benchingest profile). On an order's map alone they take about half
 // goccy's time without an allocation (BenchmarkAppendObject: 779 against 1447 ns/op), and they
 // save more on the record's own fields (BenchmarkRecordJSON).
 

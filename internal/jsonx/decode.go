@@ -10,7 +10,7 @@ import (
 // decodeFast is DecodeObject's first try: a decoder written for the one shape every parsed
 // record has, a JSON object decoded into map[string]any with numbers as Number. It is here
 // because no library decodes that shape without an allocation per value: goccy/go-json spent
-// two thirds of its time in the allocator on an order record (internal/benchingest profile),
+// two thirds of its time in the allocator on an order record (internal/dev/benchingest profile),
 // growing each map entry by entry and boxing each string into an interface on its own.
 // decodeFast instead
 //   - gathers an object's members first and makes its map at its final size;

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/beamline/beamline/internal/gen"
+	"github.com/beamline/beamline/internal/dev/gen"
 	"github.com/google/go-cmp/cmp"
 )
 

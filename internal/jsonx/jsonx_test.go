@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/beamline/beamline/internal/gen"
+	"github.com/beamline/beamline/internal/dev/gen"
 	"github.com/beamline/beamline/internal/jsonx"
 	gojson "github.com/goccy/go-json"
 )

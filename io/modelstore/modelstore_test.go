@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/google/go-cmp/cmp"

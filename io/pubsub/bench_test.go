@@ -12,7 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"github.com/beamline/beamline/io/pubsub"
 )
 

@@ -19,7 +19,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/runners"
 	"github.com/beamline/beamline/transforms/clean"

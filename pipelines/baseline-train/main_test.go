@@ -18,7 +18,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/beamline/beamline/internal/ordergen"
+	"github.com/beamline/beamline/internal/dev/ordergen"
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/models/baseline"
 	"github.com/beamline/beamline/transforms/clean"

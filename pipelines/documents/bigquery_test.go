@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beamline/beamline/internal/testenv"
-	"github.com/beamline/beamline/internal/toymodel"
+	"github.com/beamline/beamline/internal/dev/testenv"
+	"github.com/beamline/beamline/internal/dev/toymodel"
 )
 
 // TestBatchPredictionsToBigQuery loads predictions into a table the job creates: one row per

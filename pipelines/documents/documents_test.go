@@ -13,8 +13,8 @@ import (
 	gpubsub "cloud.google.com/go/pubsub/v2"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
-	"github.com/beamline/beamline/internal/testenv"
-	"github.com/beamline/beamline/internal/toymodel"
+	"github.com/beamline/beamline/internal/dev/testenv"
+	"github.com/beamline/beamline/internal/dev/toymodel"
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/transforms/apply"
 	"github.com/beamline/beamline/transforms/record"

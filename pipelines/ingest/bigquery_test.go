@@ -8,7 +8,7 @@ import (
 
 	gpubsub "cloud.google.com/go/pubsub/v2"
 
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/testenv"
 )
 
 // count runs a one-value query against the emulator.

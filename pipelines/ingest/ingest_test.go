@@ -13,8 +13,8 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
-	"github.com/beamline/beamline/internal/gen"
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/gen"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/fsouza/fake-gcs-server/fakestorage"

@@ -15,7 +15,7 @@ import (
 	gpubsub "cloud.google.com/go/pubsub/v2"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/transforms/record"
 )

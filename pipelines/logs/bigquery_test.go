@@ -18,7 +18,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"github.com/beamline/beamline/io/bigquery"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/record"

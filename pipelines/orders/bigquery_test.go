@@ -15,8 +15,8 @@ import (
 	gpubsub "cloud.google.com/go/pubsub/v2"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/beamline/beamline/internal/ordergen"
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/ordergen"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/ratealarm"
 )

@@ -13,8 +13,8 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
-	"github.com/beamline/beamline/internal/ordergen"
-	"github.com/beamline/beamline/internal/testenv"
+	"github.com/beamline/beamline/internal/dev/ordergen"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"github.com/beamline/beamline/transforms/ratealarm"
 )
 

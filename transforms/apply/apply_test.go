@@ -12,7 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
-	"github.com/beamline/beamline/internal/toymodel"
+	"github.com/beamline/beamline/internal/dev/toymodel"
 	"github.com/beamline/beamline/models/textclass"
 	"github.com/beamline/beamline/transforms/apply"
 	"github.com/beamline/beamline/transforms/record"

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beamline/beamline/internal/gen"
-	"github.com/beamline/beamline/internal/orderbench"
+	"github.com/beamline/beamline/internal/dev/gen"
+	"github.com/beamline/beamline/internal/dev/orderbench"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/record"
 	gojson "github.com/goccy/go-json"

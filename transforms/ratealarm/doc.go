@@ -31,7 +31,7 @@
 //		Seasonal: &ratealarm.Seasonal{K: 5, Spans: []int{1, 5, 15}}},
 //		ratealarm.BaselineFrom("gs://lake/models", "order-baseline", time.Minute, 5*time.Minute))
 //
-// Over generated fortnights of orders (internal/ordergen: 20 orders a minute on average,
+// Over generated fortnights of orders (internal/dev/ordergen: 20 orders a minute on average,
 // diurnal and weekly rhythm, 24 injected bursts, drops and outages) the seasonal detector
 // with spans 1, 5 and 15 finds 92–100 % of the anomalies at 0.07–0.36 false alarms a day;
 // see eval_test.go for the comparison with EWMA, MAD and Beam Python's ZScore,

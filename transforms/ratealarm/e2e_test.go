@@ -12,7 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
-	"github.com/beamline/beamline/internal/ordergen"
+	"github.com/beamline/beamline/internal/dev/ordergen"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/ratealarm"
 	"github.com/beamline/beamline/transforms/record"

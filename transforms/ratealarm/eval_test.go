@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beamline/beamline/internal/ordergen"
+	"github.com/beamline/beamline/internal/dev/ordergen"
 	"github.com/beamline/beamline/transforms/ratealarm"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beamline/beamline/internal/gen"
+	"github.com/beamline/beamline/internal/dev/gen"
 	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/transforms/record"
 	"github.com/google/go-cmp/cmp"

@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pierrec/lz4/v4"
 
-	"github.com/beamline/beamline/internal/debcorpus"
+	"github.com/beamline/beamline/internal/dev/debcorpus"
 )
 
 func TestLabel(t *testing.T) {

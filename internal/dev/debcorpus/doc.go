@@ -17,7 +17,7 @@
 //	docs := b.Documents()
 //	err = debcorpus.WriteNDJSON(w, docs)
 //
-// The command internal/debcorpus/cmd/debcorpus writes the corpus as NDJSON and prints its
+// The command internal/dev/debcorpus/cmd/debcorpus writes the corpus as NDJSON and prints its
 // counts; ReadNDJSON reads it back, and bench/topics/sklearn_topics.py runs the scikit-learn
 // baselines on it with the same split.
 package debcorpus

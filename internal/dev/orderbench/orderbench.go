@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/beamline/beamline/internal/gen"
+	"github.com/beamline/beamline/internal/dev/gen"
 	"github.com/beamline/beamline/transforms/clean"
 	"golang.org/x/text/currency"
 )

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/beamline/beamline/internal/ordergen"
+	"github.com/beamline/beamline/internal/dev/ordergen"
 )
 
 func TestDeterministic(t *testing.T) {

@@ -6,8 +6,8 @@
 // process so its peak RSS is its own. -modes=…,bare-dedupe adds the bare pipeline with a
 // dedupe written by hand, a GroupByKey of the whole records by order id.
 //
-//	go run ./internal/benchingest -n 1000000
-//	go run ./internal/benchingest -n 1000000 -modes=bare,ingest,bare-dedupe
+//	go run ./internal/dev/benchingest -n 1000000
+//	go run ./internal/dev/benchingest -n 1000000 -modes=bare,ingest,bare-dedupe
 package main
 
 import (
@@ -26,9 +26,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
-	"github.com/beamline/beamline/internal/gen"
+	"github.com/beamline/beamline/internal/dev/gen"
 	"github.com/beamline/beamline/internal/jsonx"
-	"github.com/beamline/beamline/internal/orderbench"
+	"github.com/beamline/beamline/internal/dev/orderbench"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/clean"
 	"github.com/beamline/beamline/transforms/record"

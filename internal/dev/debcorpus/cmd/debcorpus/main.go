@@ -2,7 +2,7 @@
 // package, labelled by Section) from the apt lists of this machine, and prints its counts.
 //
 //	apt-get update -o Acquire::Languages=en   # once: fetches the Translation-en lists
-//	go run ./internal/debcorpus/cmd/debcorpus -out out/topics/debian.ndjson
+//	go run ./internal/dev/debcorpus/cmd/debcorpus -out out/topics/debian.ndjson
 package main
 
 import (
@@ -13,7 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/beamline/beamline/internal/debcorpus"
+	"github.com/beamline/beamline/internal/dev/debcorpus"
 )
 
 var (

@@ -2,7 +2,7 @@
 // JSON lines, for the orders job's replay in `make run`, and prints the anomalies it injected
 // (with the default five: three spikes and two drops, none in the first quarter of a day).
 //
-//	go run ./internal/ordergen/cmd/genorders --out=out/orders-day.jsonl --days=1
+//	go run ./internal/dev/ordergen/cmd/genorders --out=out/orders-day.jsonl --days=1
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/beamline/beamline/internal/ordergen"
+	"github.com/beamline/beamline/internal/dev/ordergen"
 )
 
 var (

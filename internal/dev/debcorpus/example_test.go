@@ -4,7 +4,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/beamline/beamline/internal/debcorpus"
+	"github.com/beamline/beamline/internal/dev/debcorpus"
 )
 
 func ExampleBuilder() {

@@ -12,7 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/beamline/beamline/internal/gen"
+	"github.com/beamline/beamline/internal/dev/gen"
 )
 
 func main() {

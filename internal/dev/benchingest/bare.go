@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/beamline/beamline/internal/jsonx"
-	"github.com/beamline/beamline/internal/orderbench"
+	"github.com/beamline/beamline/internal/dev/orderbench"
 	"github.com/beamline/beamline/transforms/record"
 )
 

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/beamline/beamline/internal/debcorpus"
+	"github.com/beamline/beamline/internal/dev/debcorpus"
 )
 
 // TestDebianCorpusQuality trains the linear and svm models on the real corpus — Debian's

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/beamline/beamline/internal/debcorpus"
+	"github.com/beamline/beamline/internal/dev/debcorpus"
 )
 
 func readAll(t testing.TB, in string) ([]debcorpus.Stanza, error) {
