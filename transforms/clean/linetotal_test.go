@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/internal/dev/ordergen"
+	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/transforms/clean"
 )
 

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 
-	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/internal/dev/orderbench"
+	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/transforms/record"
 )
 
