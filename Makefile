@@ -3,13 +3,13 @@ GO      ?= go
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run run-ingest run-logs run-orders run-baseline run-topics corpus apt-lists test bench bench-ingest bench-io bench-alarms bench-logs bench-topics lint testdata clean
+.PHONY: setup-run setup-test run run-ingest run-logs run-orders run-baseline run-topics corpus apt-lists test bench bench-ingest bench-io bench-alarms bench-logs bench-topics lint testdata clean
 
 # The main jobs on prism over local data: ingest of testdata, the access-log analytics over a
 # real Apache log (out/logs/report.html), and a replay of a generated day of orders with
 # injected spikes and drops, printing the alarms; then the topic model trained on Debian's
 # package descriptions and applied to a sample of them.
-run: run-ingest run-logs run-orders run-topics
+run: setup-run run-ingest run-logs run-orders run-topics
 
 run-ingest:
 	$(GO) run ./pipelines/ingest --sources=testdata/sources.yaml --output=out
@@ -28,8 +28,11 @@ corpus: out/topics/debian.ndjson
 out/topics/debian.ndjson: apt-lists
 	$(GO) run ./internal/dev/debcorpus/cmd/debcorpus -out $@
 
-apt-lists:
-	@ls /var/lib/apt/lists/*_i18n_Translation-en* >/dev/null 2>&1 || apt-get update -qq -o Acquire::Languages=en
+# What the targets need beyond Go, installed once and cached (tools/setup.sh says what and where).
+apt-lists setup-run:
+	@tools/setup.sh run
+setup-test:
+	@tools/setup.sh test
 
 # Learn the seasonal baseline from a generated fortnight into out/models (pipelines/baseline-train),
 # then replay the next day with the seasonal detector following the store's newest baseline.
@@ -48,13 +51,13 @@ run-topics: corpus
 	rm -rf out/topics/predictions out/topics/dead
 	$(GO) run ./pipelines/documents --input=out/topics/sample.ndjson --model_dir=out/models --output=out/topics
 
-# The topic-model quality test trains on the Debian corpus, so test fetches its lists too.
+# make test does its own set-up (tools/setup.sh test: goaccess, the Translation-en lists of the
+# topic-model test, the BigQuery emulator build), then lint, then every test.
 # io/pubsub's TestRestartAfterCancel runs in the plain pass, not under -race: cancelling a job
 # mid-bundle trips a race inside prism v2.77.0 itself (worker.W.shutdown closes the data
 # channels while B.ProcessOn still sends on them: worker.go:137 against bundle.go:192), which
 # failed one CI run in five on 2026-12-03.
-test: apt-lists
-	$(GO) vet $(PKGS)
+test: setup-test lint
 	$(GO) test -count=1 -timeout=20m $(PKGS)
 	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx ./io/modelstore ./transforms/apply
 	$(GO) test -count=1 -race -timeout=20m -run=TestBaselineSource ./transforms/ratealarm

@@ -99,7 +99,7 @@ func goAccess(t *testing.T, log string) compared {
 	t.Helper()
 	bin, err := exec.LookPath("goaccess")
 	if err != nil {
-		t.Fatal("goaccess is not installed: .ci/run installs it (apt-get install -y goaccess, Debian's 1:1.7-1); " +
+		t.Fatal("goaccess is not installed: make test installs it (tools/setup.sh test) (apt-get install -y goaccess, Debian's 1:1.7-1); " +
 			"this test compares the job's summary.json with GoAccess's report and never skips")
 	}
 	out := filepath.Join(t.TempDir(), "report.json")

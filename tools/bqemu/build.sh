@@ -7,8 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 cache="${BEAMLINE_CACHE:-$HOME/.cache/beamline}"
 bin="$cache/bigquery-emulator-v0.6.6"
+mkdir -p "$cache"
+# One build at a time: a second caller (another make, a test) waits for the first one's binary.
+exec 9>"$cache/.bigquery-emulator.lock"
+flock 9
 if [ ! -x "$bin" ]; then
-  mkdir -p "$cache"
   if ! command -v clang >/dev/null; then
     echo "bqemu: installing clang (Debian) for the cgo build" >&2
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >&2

@@ -38,7 +38,7 @@ import (
 func TestGoAccessEquivalence(t *testing.T) {
 	bin, err := exec.LookPath("goaccess")
 	if err != nil {
-		t.Fatal("goaccess is not installed: .ci/run installs it (apt-get install -y goaccess, Debian's 1:1.7-1); " +
+		t.Fatal("goaccess is not installed: make test installs it (tools/setup.sh test) (apt-get install -y goaccess, Debian's 1:1.7-1); " +
 			"this test compares Beamline's counts with GoAccess's and never skips")
 	}
 	edge := filepath.Join(t.TempDir(), "edge.log")

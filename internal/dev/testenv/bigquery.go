@@ -122,7 +122,7 @@ func BigQueryEmulatorBin() (string, error) {
 	}
 	p := filepath.Join(cache, "bigquery-emulator-"+BigQueryEmulatorVersion)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("the BigQuery emulator is not at %s: run tools/bqemu/build.sh once (cold build ~30-40 min; it caches the binary) or set BQ_EMULATOR_BIN", p)
+		return "", fmt.Errorf("the BigQuery emulator is not at %s: make test builds it (tools/setup.sh test runs tools/bqemu/build.sh: cold ~30-40 min, then cached) or set BQ_EMULATOR_BIN", p)
 	}
 	return p, nil
 }

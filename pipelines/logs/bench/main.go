@@ -60,7 +60,7 @@ func main() {
 	ga, err := measure("goaccess", input, "--no-global-config", "--log-format=COMBINED", "--no-ip-validation",
 		"--max-items=100000", "-o", gaJSON)
 	if err != nil {
-		log.Fatalf("%v (is goaccess installed? .ci/run installs it)", err)
+		log.Fatalf("%v (is goaccess installed? tools/setup.sh test installs it)", err)
 	}
 
 	var sum struct {
