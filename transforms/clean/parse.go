@@ -89,7 +89,7 @@ func (p *Parser) Parse(r *record.Record) *Error {
 	if err := ReadError(r); err != nil {
 		return err
 	}
-	allowed := ctlTab
+	allowed := uint32(ctlTab)
 	switch p.spec.Format {
 	case "text":
 		allowed = ctlAll
