@@ -71,8 +71,9 @@ func WithMaxLine(n int) ReadOption { return func(f *readFn) { f.MaxLine = n } }
 
 // WithCSV frames records as CSV (RFC 4180) with the field delimiter delim (0: comma): a line
 // end inside a quoted field belongs to the record, so a record may span lines. A quote opens a
-// quoted field only at the start of a field, as in encoding/csv; a field left open runs to the
-// end of the file and clean.Parse rejects the record as csv_syntax.
+// quoted field only at the start of a field, as in encoding/csv. A quoted field still open at
+// the end of the file makes its record its first line only (clean.Parse rejects it as
+// csv_syntax) and the lines after it are framed again, so one stray quote costs one record.
 func WithCSV(delim rune) ReadOption {
 	if delim == '"' || delim == '\n' || delim == '\r' {
 		panic(fmt.Sprintf("files.WithCSV: delimiter %q cannot be a quote or a line end", delim))
@@ -459,6 +460,24 @@ func (f *framer) decideEOL() {
 	}
 }
 
+// unclosed cuts a CSV record whose quoted field never closed back to its first line, and
+// frames the rest of the stream again from the line after: one stray quote must not swallow
+// every later record of the file into one. The record, cut, goes on to fail as csv_syntax.
+func (f *framer) unclosed(fr *frame, last *byte) {
+	i := bytes.IndexByte(fr.payload, f.eol)
+	if i < 0 {
+		return
+	}
+	f.r = bufio.NewReader(bytes.NewReader(fr.payload[i+1:]))
+	f.line = fr.line
+	fr.payload = fr.payload[:i:i]
+	fr.size = int64(i)
+	*last = 0
+	if i > 0 {
+		*last = fr.payload[i-1]
+	}
+}
+
 // csvState is where a CSV scan stands within a record.
 type csvState struct {
 	quoted     bool   // inside a quoted field
@@ -538,6 +557,9 @@ func (f *framer) next() (fr frame, err error) {
 			}
 			keep(chunk)
 			f.line++
+			if f.csv && st.quoted && int64(len(fr.payload)) == fr.size {
+				f.unclosed(&fr, &last)
+			}
 		default:
 			keep(chunk)
 			return fr, rerr
