@@ -1,4 +1,4 @@
-// Package files reads and writes line files on any Beam filesystem: local paths and gs://
+// Package files reads and writes record files (NDJSON, CSV, text lines) on any Beam filesystem: local paths and gs://
 // (Google Cloud Storage, or fake-gcs-server through STORAGE_EMULATOR_HOST), plain or gzip.
 //
 //	raw := files.Read(s, "gs://bucket/web/*.jsonl.gz")   // PCollection<record.Record>

@@ -518,7 +518,8 @@ func (f *unbatchFn) ProcessElement(ctx context.Context, marked []byte, ok func(b
 // Dedupe keeps one record per (source, key field) across a bounded input — the first in input
 // order (see First) — and sends the others to dups as Failures with reason "duplicate".
 // An empty field dedupes by record ID. A record without the key goes to dups with
-// missing_field:F. Duplicates are counted as outcome "duplicate", not "dead".
+// missing_field:F, one whose key is not a string or number with wrong_type:F; numbers are
+// compared by value (DedupeKey says how). Duplicates are counted as outcome "duplicate", not "dead".
 //
 // With SpillTo, the waiting records go to files in a directory instead, so a runner that keeps
 // everything in memory (prism) holds only their names: the caller removes the directory after
