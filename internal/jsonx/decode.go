@@ -19,14 +19,16 @@ import (
 //   - shares the bytes of unescaped strings and of numbers with the input (the input must not
 //     change afterwards, as DecodeObject's doc says).
 //
-// It accepts only what encoding/json accepts, and returns the same values. On anything it does
+// It accepts only what encoding/json accepts, and returns the same values, except that an
+// object naming a member twice is refused: dup is then the dotted path of the repeated key
+// (with ok false). On anything else it does
 // not handle — a syntax error, invalid UTF-8 inside a string, nesting over maxDepth, a value
 // that is not an object — it returns ok false and DecodeObject takes the library path, which
 // produces the errors and their offsets exactly as before. FuzzDecodeFast holds it to
 // encoding/json.
-func decodeFast(b []byte) (m map[string]any, ok bool) {
+func decodeFast(b []byte) (m map[string]any, dup string, ok bool) {
 	d := decoders.Get().(*decoder)
-	d.b, d.i = b, 0
+	d.b, d.i, d.dup = b, 0, ""
 	d.skipSpace()
 	if d.i < len(b) && b[d.i] == '{' {
 		var v any
@@ -37,8 +39,9 @@ func decodeFast(b []byte) (m map[string]any, ok bool) {
 			}
 		}
 	}
+	dup = d.dup
 	d.release()
-	return m, ok
+	return m, dup, ok
 }
 
 // maxDepth bounds nesting; deeper documents take the library path (encoding/json allows 10000).
@@ -56,6 +59,7 @@ type decoder struct {
 	elems   []any    // the elements of the arrays being decoded, innermost last
 	slab    []string // string and number values; the interfaces point into it
 	buf     []byte   // unescaping
+	dup     string   // the path of a repeated key, built from the inside out as objects unwind
 }
 
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
@@ -186,6 +190,9 @@ func (d *decoder) object(depth int) (any, bool) {
 		d.skipSpace()
 		v, ok := d.value(depth)
 		if !ok {
+			if d.dup != "" { // a repeated key further in: prefix its path with this member's
+				d.dup = k + "." + d.dup
+			}
 			return nil, false
 		}
 		d.members = append(d.members, member{k, v})
@@ -199,12 +206,33 @@ func (d *decoder) object(depth int) (any, bool) {
 		ms := d.members[start:]
 		m := make(map[string]any, mapHint(len(ms)))
 		for _, e := range ms {
-			m[e.k] = e.v // a repeated key: the last one wins, as in encoding/json
+			m[e.k] = e.v
+		}
+		// A repeated key leaves the map smaller than the member list: encoding/json would keep
+		// the last value, a silent choice between two values a producer sent. Comparing two
+		// lengths costs nothing per record; only a refused record pays for finding the name.
+		if len(m) != len(ms) {
+			d.dup = repeated(ms)
+			clear(ms)
+			d.members = d.members[:start]
+			return nil, false
 		}
 		clear(ms)
 		d.members = d.members[:start]
 		return m, true
 	}
+}
+
+// repeated returns the first key of ms that an earlier member already has.
+func repeated(ms []member) string {
+	seen := make(map[string]bool, len(ms))
+	for _, e := range ms {
+		if seen[e.k] {
+			return e.k
+		}
+		seen[e.k] = true
+	}
+	return ""
 }
 
 // sep steps over what follows a member or an element: a comma, or end, which closed reports.

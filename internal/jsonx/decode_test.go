@@ -3,8 +3,10 @@ package jsonx
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -27,7 +29,8 @@ func stdDecode(b []byte) (map[string]any, bool) {
 var decodeCases = []string{
 	`{}`, ` {"a":1} `, "\t{\"a\" :\n[ ]\r}",
 	`{"a":"x","b":-0.5e+10,"c":[1,"2",{"d":null}],"e":true,"f":false,"g":{},"h":[]}`,
-	`{"a":1,"a":2}`,
+	`{"a":1,"a":2}`, `{"x":{"a":1,"b":[{"c":1,"c":2}]}}`, `{"a":{"b":1},"c":{"b":2,"b":3}}`,
+	`{"a":[{"k":1},{"k":2}],"b":{"k":1},"k":0}`,
 	`{"esc":"q\"b\\s\/ \b\f\n\r\t \u00e9 \u20AC \ud83d\ude00 end"}`,
 	`{"lone":"\ud800 x \udc00 \ud800\u0041"}`,
 	`{"ünï":"çødé ✓ 😀"}`,
@@ -55,7 +58,7 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 func TestDecodeFastValuesOutliveGC(t *testing.T) {
 	var ms []map[string]any
 	for i := range 100 {
-		m, ok := decodeFast([]byte(`{"s":"v` + string(rune('a'+i%26)) + `","n":12.5,"a":["x","y"]}`))
+		m, _, ok := decodeFast([]byte(`{"s":"v` + string(rune('a'+i%26)) + `","n":12.5,"a":["x","y"]}`))
 		if !ok {
 			t.Fatal("declined a valid object")
 		}
@@ -76,8 +79,17 @@ func TestDecodeFastValuesOutliveGC(t *testing.T) {
 
 func checkDecodeFast(t *testing.T, b []byte) {
 	t.Helper()
-	got, ok := decodeFast(b)
+	got, dup, ok := decodeFast(b)
 	want, stdOK := stdDecode(b)
+	if wantDup := FindDuplicate(b); stdOK && wantDup != "" {
+		if ok || dup != wantDup {
+			t.Errorf("decodeFast(%q) = ok %v, duplicate %q; want refused with duplicate %q", b, ok, dup, wantDup)
+		}
+		return
+	}
+	if dup != "" && stdOK { // an invalid document may be refused for a duplicate met first
+		t.Errorf("decodeFast(%q) reports duplicate key %q in a document without one", b, dup)
+	}
 	switch {
 	case ok && !stdOK:
 		t.Errorf("decodeFast accepted %q, which encoding/json rejects", b)
@@ -95,4 +107,28 @@ func FuzzDecodeFast(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	f.Fuzz(checkDecodeFast)
+}
+
+func TestDecodeObjectRefusesDuplicateKeys(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, maxDepth+5) + `{"k":1,"k":2}` + strings.Repeat(`}`, maxDepth+5)
+	cases := []struct {
+		in, path string
+	}{
+		{`{"amount":"x","amount":2}`, "amount"},
+		{`{"meta":{"src":"a","src":"b"}}`, "meta.src"},
+		{`{"items":[{"sku":"A"},{"sku":"B","qty":1,"sku":"C"}]}`, "items.sku"},
+		{`{"a":1,"b":{"a":2},"c":[{"a":3}]}`, ""},                                // the same name at different levels is fine
+		{`{"é":1,"\u00e9":2}`, "é"},                                              // equal after unescaping
+		{deep, strings.TrimSuffix(strings.Repeat("a.", maxDepth+5), ".") + ".k"}, // the library path
+	}
+	for _, c := range cases {
+		_, err := DecodeObject([]byte(c.in))
+		var de *DuplicateKeyError
+		switch {
+		case c.path == "" && err != nil:
+			t.Errorf("DecodeObject(%.40q) = %v, want no error", c.in, err)
+		case c.path != "" && (!errors.As(err, &de) || de.Path != c.path || !errors.Is(err, ErrDuplicateKey)):
+			t.Errorf("DecodeObject(%.40q) = %v, want a duplicate key error at %.60q", c.in, err, c.path)
+		}
+	}
 }

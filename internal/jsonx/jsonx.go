@@ -26,6 +26,24 @@ var ErrTrailing = errors.New("data after the JSON value")
 // ErrNotObject is wrapped when the JSON value is valid but not an object.
 var ErrNotObject = errors.New("JSON value is not an object")
 
+// ErrDuplicateKey is wrapped when an object names the same member twice.
+var ErrDuplicateKey = errors.New("JSON object has a duplicate key")
+
+// DuplicateKeyError is an object naming a member twice, at any depth. Decoders differ on
+// which value such a document means (encoding/json keeps the last, others the first), so
+// DecodeObject refuses it rather than choose.
+type DuplicateKeyError struct {
+	// Path is the dotted path of the repeated key from the top object (items.sku); array
+	// levels add nothing to it.
+	Path string
+}
+
+func (e *DuplicateKeyError) Error() string {
+	return fmt.Sprintf("key %q appears twice in one object", e.Path)
+}
+
+func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
+
 // SyntaxError is a JSON syntax error at a byte offset (0-based) of the input.
 type SyntaxError struct {
 	Offset int64
@@ -68,11 +86,29 @@ func init() {
 
 // DecodeObject decodes one JSON object with numbers kept as json.Number. Decoded strings
 // share memory with b (no copy), so b must not be modified afterwards: records are immutable
-// once read, and their Payload lives as long as their Data anyway.
+// once read, and their Payload lives as long as their Data anyway. An object with a duplicate
+// key, at any depth, is a *DuplicateKeyError.
 func DecodeObject(b []byte) (map[string]any, error) {
-	if m, ok := decodeFast(b); ok {
+	m, dup, ok := decodeFast(b)
+	if ok {
 		return m, nil
 	}
+	if dup != "" {
+		return nil, &DuplicateKeyError{Path: dup}
+	}
+	m, err := decodeLibrary(b)
+	if err != nil {
+		return nil, err
+	}
+	// The library keeps the last of repeated keys; this rare path (documents decodeFast
+	// declines, such as nesting deeper than maxDepth) checks for them on its own.
+	if dup := FindDuplicate(b); dup != "" {
+		return nil, &DuplicateKeyError{Path: dup}
+	}
+	return m, nil
+}
+
+func decodeLibrary(b []byte) (map[string]any, error) {
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] != '{' && gojson.Valid(b) {
 		return nil, ErrNotObject
 	}
@@ -98,6 +134,56 @@ func DecodeObject(b []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("%w at byte %d", ErrTrailing, dec.InputOffset())
 	}
 	return m, nil
+}
+
+// FindDuplicate returns the dotted path of the first key that some object of the JSON text
+// b names twice, or "" when there is none (or b is not valid JSON). It walks b's tokens, so it
+// costs about a decode: use it where no decode already sees the keys.
+func FindDuplicate(b []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type level struct {
+		object bool
+		key    string // the member being read, within an object
+		seen   map[string]bool
+	}
+	var stack []level
+	inObject := func() bool { return len(stack) > 0 && stack[len(stack)-1].object }
+	expectKey := false
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if d, ok := t.(json.Delim); ok {
+			switch d {
+			case '{':
+				stack = append(stack, level{object: true, seen: map[string]bool{}})
+				expectKey = true
+			case '[':
+				stack = append(stack, level{})
+				expectKey = false
+			default: // '}' or ']' ends a value
+				stack = stack[:len(stack)-1]
+				expectKey = inObject()
+			}
+			continue
+		}
+		if k, ok := t.(string); ok && expectKey {
+			top := &stack[len(stack)-1]
+			if top.seen[k] {
+				var path []string
+				for _, l := range stack[:len(stack)-1] {
+					if l.object {
+						path = append(path, l.key)
+					}
+				}
+				return strings.Join(append(path, k), ".")
+			}
+			top.seen[k], top.key, expectKey = true, k, false
+			continue
+		}
+		expectKey = inObject() // a scalar value ended
+	}
 }
 
 // Unmarshal decodes b into v (a pointer to a struct, usually) and rejects trailing data.

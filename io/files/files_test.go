@@ -52,13 +52,13 @@ func TestReadFileShapes(t *testing.T) {
 	os.WriteFile(p, []byte("\xEF\xBB\xBFone\r\ntwo\n\nthree-without-newline"), 0o644)
 	var got []string
 	err := files.ReadFile(context.Background(), p, false, 8, func(r record.Record) error {
-		got = append(got, lineOf(r)+"|"+r.Attributes["beamline.truncated"])
+		got = append(got, lineOf(r)+"|"+r.Attributes[record.AttrReadError])
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"a.jsonl:1:one|", "a.jsonl:2:two|", "a.jsonl:3:|", "a.jsonl:4:three-wi|true"}
+	want := []string{"a.jsonl:1:one|", "a.jsonl:2:two|", "a.jsonl:3:|", "a.jsonl:4:three-wi|too_large"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("ReadFile = %q, want %q", got, want)
 	}

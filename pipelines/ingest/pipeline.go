@@ -114,6 +114,11 @@ func Build(s beam.Scope, o Options) {
 			ok, dead = readStream(ss, c, o)
 		} else {
 			var readOpts []files.ReadOption
+			if c.Format == "csv" {
+				// Records are framed where they are read: quote-aware, so a quoted field
+				// may span lines and each record is counted once.
+				readOpts = append(readOpts, files.WithCSV(c.parseSpec().Delimiter))
+			}
 			if c.Format == "csv" && c.CSV.Header {
 				readOpts = append(readOpts, files.WithHeader())
 			}

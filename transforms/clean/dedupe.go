@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,43 +19,122 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamline/beamline/internal/fusion"
+	"github.com/beamline/beamline/internal/jsonx"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/transforms/record"
 )
 
 func init() {
-	register.DoFn4x0[context.Context, record.Record, func(string, record.Record), func(record.Failure)](&dedupeKeyFn{})
+	register.DoFn4x0[context.Context, record.Record, func([]byte, record.Record), func(record.Failure)](&dedupeKeyFn{})
 	register.DoFn6x1[context.Context, beam.EventTime, record.Record, func(beam.EventTime, []byte), func(int, positions), func(record.Failure), error](&positionFn{})
-	register.DoFn3x0[int, func(*positions) bool, func(string)](&losersFn{})
-	register.DoFn4x1[beam.Window, []byte, func(*string) bool, func([]byte), error](&markLosersFn{})
+	register.DoFn3x0[int, func(*positions) bool, func([]byte)](&losersFn{})
+	register.DoFn4x1[beam.Window, []byte, func(*[]byte) bool, func([]byte), error](&markLosersFn{})
 	register.DoFn4x1[context.Context, []byte, func(beam.EventTime, record.Record), func(record.Failure), error](&unbatchFn{})
 	register.Emitter2[beam.EventTime, []byte]()
 	register.Emitter1[[]byte]()
 	register.Emitter2[int, positions]()
-	register.Emitter1[string]()
 	register.Iter1[positions]()
-	register.Iter1[string]()
-	register.DoFn8x0[context.Context, beam.EventTime, state.Provider, timers.Provider, string, record.Record, func(record.Record), func(record.Failure)](&dedupeStreamFn{})
-	register.Emitter2[string, record.Record]()
+	register.Iter1[[]byte]()
+	register.DoFn8x0[context.Context, beam.EventTime, state.Provider, timers.Provider, []byte, record.Record, func(record.Record), func(record.Failure)](&dedupeStreamFn{})
+	register.Emitter2[[]byte, record.Record]()
 }
 
 // DedupeKey returns the dedupe key of r: its source and the value at field, or its ID when
 // field is empty. Sources are kept apart: the same order_id in two sources is two records.
+//
+// A string key is its text, as it is. A number key is its value in a canonical decimal
+// form (CanonicalNumber), so 7, 7.0, 7e0 and 70e-1 are one key; and a string that is exactly
+// that canonical text is the same key: "7" and 7 are one order, as producers that quote their
+// ids and producers that do not mean. "7.0" and "007" are strings other than "7", so they are
+// other keys. A boolean, null, object or array is no key: wrong_type:FIELD.
 func DedupeKey(r *record.Record, field path) (string, *Error) {
 	if field == nil {
 		return r.Source + "\x00" + r.ID, nil
 	}
 	v, ok := field.get(r.Data)
-	if !ok || v == nil {
+	if !ok {
 		return "", reject(fieldReason(ReasonMissingField, field.String()), nil, "dedupe key %s is missing", field)
 	}
+	var k string
 	switch x := v.(type) {
 	case string:
-		return r.Source + "\x00" + x, nil
-	case map[string]any, []any:
-		return "", reject(fieldReason(ReasonWrongType, field.String()), nil, "dedupe key %s is %s, want a string or number", field, typeName(v))
+		k = x
+	case jsonx.Number:
+		c, ok := CanonicalNumber(string(x))
+		if !ok {
+			return "", reject(fieldReason(ReasonWrongType, field.String()), nil, "dedupe key %s = %.40q is not a decimal number", field, x)
+		}
+		k = c
+	case int64:
+		k = strconv.FormatInt(x, 10)
+	case int:
+		k = strconv.Itoa(x)
+	case float64:
+		c, ok := CanonicalNumber(strconv.FormatFloat(x, 'g', -1, 64))
+		if !ok {
+			return "", reject(fieldReason(ReasonWrongType, field.String()), nil, "dedupe key %s is %v, not a finite number", field, x)
+		}
+		k = c
+	default:
+		return "", reject(fieldReason(ReasonWrongType, field.String()), nil, "dedupe key %s is %s; a key must be a string or a number", field, typeName(v))
 	}
-	return fmt.Sprintf("%s\x00%v", r.Source, v), nil
+	return r.Source + "\x00" + k, nil
+}
+
+// CanonicalNumber returns the canonical decimal text of the JSON number s: no sign for zero,
+// no leading zeros, no trailing fraction zeros, no exponent while the plain form has at most
+// 40 digits (7.0 → 7, 1.50 → 1.5, 1e3 → 1000, -0 → 0), and beyond that d.ddde±x. Equal
+// values give equal text, whatever their spelling, without rounding: the digits are kept
+// exactly. ok is false when s is not a JSON number.
+func CanonicalNumber(s string) (string, bool) {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || i == 0 {
+			return "", false
+		}
+		mant, exp = s[:i], e
+	}
+	digits := mant
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		digits = mant[:i] + mant[i+1:]
+		exp -= len(mant) - i - 1
+	}
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return "", false
+	}
+	digits = strings.TrimLeft(digits, "0")
+	if digits == "" {
+		return "0", true
+	}
+	t := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(t)
+	digits = t
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	const plain = 40
+	switch {
+	case exp >= 0 && len(digits)+exp <= plain:
+		return sign + digits + strings.Repeat("0", exp), true
+	case exp < 0 && -exp < len(digits):
+		at := len(digits) + exp
+		return sign + digits[:at] + "." + digits[at:], true
+	case exp < 0 && -exp-len(digits) < plain:
+		return sign + "0." + strings.Repeat("0", -exp-len(digits)) + digits, true
+	}
+	// Scientific: one digit before the point; the exponent of the value's leading digit.
+	lead := exp + len(digits) - 1
+	m := digits[:1]
+	if len(digits) > 1 {
+		m += "." + digits[1:]
+	}
+	return sign + m + "e" + strconv.Itoa(lead), true
 }
 
 // First reports whether a comes before b in input order: by origin and line, then event
@@ -116,19 +196,24 @@ type dedupeKeyFn struct {
 	step
 }
 
-func (f *dedupeKeyFn) ProcessElement(ctx context.Context, r record.Record, ok func(string, record.Record), dead func(record.Failure)) {
+// ProcessElement keys r by its dedupe key as bytes: a record ID is whatever its reader set,
+// and a string key that is not valid UTF-8 would be rewritten by a runner that decodes
+// strings (Flink's Java side replaces invalid bytes), merging or splitting keys.
+func (f *dedupeKeyFn) ProcessElement(ctx context.Context, r record.Record, ok func([]byte, record.Record), dead func(record.Failure)) {
 	k, err := DedupeKey(&r, f.path)
 	if err != nil {
 		f.fail(ctx, StageDedupe, &r, err, dead)
 		return
 	}
-	ok(k, r)
+	ok([]byte(k), r)
 }
 
 // position is what the batch Dedupe shuffles instead of whole records: the dedupe key, the
 // record's identity (which batch it waits in, and where in it) and its input-order fields.
 type position struct {
-	Key   string
+	Key string
+	// Ident is raw bytes (a batch id and a varint) in a string: positions has a byte coder
+	// of its own, so it never crosses the runner as text; losersFn emits it as []byte.
 	Ident string
 	Order inputOrder
 }
@@ -304,7 +389,10 @@ func (f *positionFn) FinishBundle(ctx context.Context, recs func(beam.EventTime,
 // losersFn finds, per shard, the first position of every key and emits the others.
 type losersFn struct{}
 
-func (losersFn) ProcessElement(_ int, batches func(*positions) bool, emit func(string)) {
+// The losers are emitted as []byte: an identity is 16 random bytes and a varint, not text, and
+// as a string it would cross the runner as UTF-8, which a Java runner decodes and repairs
+// (issue 19: on Flink no identity matched and every duplicate was kept).
+func (losersFn) ProcessElement(_ int, batches func(*positions) bool, emit func([]byte)) {
 	best := map[string]position{}
 	var b positions
 	for batches(&b) {
@@ -315,10 +403,10 @@ func (losersFn) ProcessElement(_ int, batches func(*positions) bool, emit func(s
 			case !seen:
 				best[p.Key] = p
 			case p.Order.before(&cur.Order):
-				emit(cur.Ident)
+				emit([]byte(cur.Ident))
 				best[p.Key] = p
 			default:
-				emit(p.Ident)
+				emit([]byte(p.Ident))
 			}
 		}
 	}
@@ -335,14 +423,14 @@ type markLosersFn struct {
 	window beam.Window // the window losers was read for
 }
 
-func (f *markLosersFn) ProcessElement(w beam.Window, batch []byte, losers func(*string) bool, emit func([]byte)) error {
+func (f *markLosersFn) ProcessElement(w beam.Window, batch []byte, losers func(*[]byte) bool, emit func([]byte)) error {
 	if f.window == nil || !f.window.Equals(w) { // the side input is read once per window
 		f.window = w
 		f.losers = map[[batchIDLen]byte][]uint64{}
-		var l string
+		var l []byte
 		for losers(&l) {
 			var id [batchIDLen]byte
-			idx, n := binary.Uvarint([]byte(l[min(len(l), batchIDLen):]))
+			idx, n := binary.Uvarint(l[min(len(l), batchIDLen):])
 			if len(l) < batchIDLen || n <= 0 {
 				return fmt.Errorf("clean.Dedupe: corrupt record identity %q", l)
 			}
@@ -430,7 +518,8 @@ func (f *unbatchFn) ProcessElement(ctx context.Context, marked []byte, ok func(b
 // Dedupe keeps one record per (source, key field) across a bounded input — the first in input
 // order (see First) — and sends the others to dups as Failures with reason "duplicate".
 // An empty field dedupes by record ID. A record without the key goes to dups with
-// missing_field:F. Duplicates are counted as outcome "duplicate", not "dead".
+// missing_field:F, one whose key is not a string or number with wrong_type:F; numbers are
+// compared by value (DedupeKey says how). Duplicates are counted as outcome "duplicate", not "dead".
 //
 // With SpillTo, the waiting records go to files in a directory instead, so a runner that keeps
 // everything in memory (prism) holds only their names: the caller removes the directory after
@@ -483,14 +572,14 @@ type dedupeStreamFn struct {
 	step
 }
 
-func (f *dedupeStreamFn) ProcessElement(ctx context.Context, ts beam.EventTime, sp state.Provider, tp timers.Provider, key string, r record.Record, ok func(record.Record), dup func(record.Failure)) {
+func (f *dedupeStreamFn) ProcessElement(ctx context.Context, ts beam.EventTime, sp state.Provider, tp timers.Provider, key []byte, r record.Record, ok func(record.Record), dup func(record.Failure)) {
 	seen, _, err := f.Seen.Read(sp)
 	if err != nil {
 		panic(fmt.Sprintf("clean.DedupeStream: reading state: %v", err)) // runner failure; it retries the bundle
 	}
 	if seen {
 		f.ctr.Inc(ctx, r.Source, StageDedupe, record.OutcomeDuplicate, "")
-		dup(duplicate(StageDedupe, key, &r))
+		dup(duplicate(StageDedupe, string(key), &r))
 		return
 	}
 	f.Seen.Write(sp, true)
@@ -500,7 +589,7 @@ func (f *dedupeStreamFn) ProcessElement(ctx context.Context, ts beam.EventTime, 
 	ok(r)
 }
 
-func (f *dedupeStreamFn) OnTimer(ctx context.Context, ts beam.EventTime, sp state.Provider, tp timers.Provider, key string, timer timers.Context, ok func(record.Record), dup func(record.Failure)) {
+func (f *dedupeStreamFn) OnTimer(ctx context.Context, ts beam.EventTime, sp state.Provider, tp timers.Provider, key []byte, timer timers.Context, ok func(record.Record), dup func(record.Failure)) {
 	f.Seen.Clear(sp)
 }
 

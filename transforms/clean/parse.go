@@ -40,6 +40,25 @@ type Parser struct {
 	// The last header seen and its columns; not safe for concurrent use, like a DoFn.
 	lastHeader []byte
 	lastCols   []string
+	lastDup    *dupColumn
+}
+
+// dupColumn is a column name a CSV header repeats, with its 1-based positions.
+type dupColumn struct {
+	name          string
+	first, second int
+}
+
+// duplicateColumn returns the first column name cols repeats, or nil.
+func duplicateColumn(cols []string) *dupColumn {
+	for j := range cols {
+		for i := range j {
+			if cols[i] == cols[j] {
+				return &dupColumn{cols[j], i + 1, j + 1}
+			}
+		}
+	}
+	return nil
 }
 
 // NewParser checks spec and returns a Parser.
@@ -53,6 +72,9 @@ func NewParser(spec ParseSpec) (*Parser, error) {
 	default:
 		return nil, fmt.Errorf("clean: ParseSpec.Format %q is not json, csv or text", spec.Format)
 	}
+	if d := duplicateColumn(spec.Columns); d != nil {
+		return nil, fmt.Errorf("clean: ParseSpec.Columns names %q twice (columns %d and %d)", d.name, d.first, d.second)
+	}
 	if spec.MaxBytes == 0 {
 		spec.MaxBytes = DefaultMaxBytes
 	}
@@ -64,7 +86,17 @@ func NewParser(spec ParseSpec) (*Parser, error) {
 
 // Parse fills r.Data from r.Payload, or returns why it cannot.
 func (p *Parser) Parse(r *record.Record) *Error {
-	if err := CheckBytes(r.Payload, p.spec.MaxBytes, p.spec.Format == "text"); err != nil {
+	if err := ReadError(r); err != nil {
+		return err
+	}
+	allowed := uint32(ctlTab)
+	switch p.spec.Format {
+	case "text":
+		allowed = ctlAll
+	case "csv":
+		allowed = ctlCSV // a quoted field may hold line ends (io/files frames CSV records)
+	}
+	if err := checkBytes(r.Payload, p.spec.MaxBytes, allowed); err != nil {
 		return err
 	}
 	switch p.spec.Format {
@@ -86,10 +118,37 @@ func (p *Parser) Parse(r *record.Record) *Error {
 	return nil
 }
 
+// ReadError returns the failure the reader marked r with (record.AttrReadError: io/files
+// marks a record over its size limit, a UTF-16 file, a truncated gzip stream, …), or nil.
+// Parse calls it first; any other parser of records read from files should too, so that such
+// records reach the dead letter under the reader's reason code.
+func ReadError(r *record.Record) *Error {
+	reason, ok := r.Attributes[record.AttrReadError]
+	if !ok {
+		return nil
+	}
+	return &Error{Reason: reason, Msg: r.Attributes[record.AttrReadMessage]}
+}
+
+// Masks of the C0 control characters a format allows (bit c for character c).
+const (
+	ctlTab = 1 << '\t'
+	ctlCSV = ctlTab | 1<<'\n' | 1<<'\r'
+	ctlAll = 1<<32 - 1
+)
+
 // CheckBytes applies the byte-level checks every format shares. Tabs are allowed everywhere;
 // other C0 control characters (CR and LF included: a line reader has removed the line's own)
 // only in text, where logs may legitimately carry them.
 func CheckBytes(b []byte, maxBytes int, text bool) *Error {
+	if text {
+		return checkBytes(b, maxBytes, ctlAll)
+	}
+	return checkBytes(b, maxBytes, ctlTab)
+}
+
+// checkBytes is CheckBytes with the allowed control characters as a mask; NUL never is.
+func checkBytes(b []byte, maxBytes int, allowed uint32) *Error {
 	if maxBytes > 0 && len(b) > maxBytes {
 		return reject(ReasonTooLarge, nil, "record is %d bytes, over the limit of %d", len(b), maxBytes)
 	}
@@ -113,7 +172,7 @@ func CheckBytes(b []byte, maxBytes int, text bool) *Error {
 			return reject(ReasonNUL, nil, "NUL byte at byte %d", i)
 		case c >= 0x80:
 			ascii = false
-		case c < 0x20 && c != '\t' && !text:
+		case c < 0x20 && allowed&(1<<c) == 0:
 			return reject(ReasonControlChar, nil, "control character 0x%02x at byte %d", c, i)
 		}
 		i++
@@ -144,7 +203,10 @@ func firstInvalidUTF8(b []byte) int {
 
 func jsonError(err error) *Error {
 	var se *jsonx.SyntaxError
+	var de *jsonx.DuplicateKeyError
 	switch {
+	case errors.As(err, &de):
+		return reject(fieldReason(ReasonDuplicateField, de.Path), err, "JSON %v: refused rather than keep one value", err)
 	case errors.As(err, &se) && se.Truncated:
 		return reject(ReasonJSONTruncated, err, "%v", err)
 	case errors.As(err, &se):
@@ -166,9 +228,15 @@ func (p *Parser) parseCSV(r *record.Record) (map[string]any, *Error) {
 			if err != nil {
 				return nil, reject(ReasonCSVSyntax, err, "header line of %s: %v", r.Origin, err)
 			}
-			p.lastHeader, p.lastCols = append(p.lastHeader[:0], r.Header...), h
+			p.lastHeader, p.lastCols, p.lastDup = append(p.lastHeader[:0], r.Header...), h, duplicateColumn(h)
 		}
 		cols = p.lastCols
+		// A header naming a column twice would map the record by whichever came last: every
+		// record of the file is refused instead, with the name and both positions.
+		if d := p.lastDup; d != nil {
+			return nil, reject(fieldReason(ReasonDuplicateField, d.name), nil,
+				"the header of %s names column %q twice (columns %d and %d)", r.Origin, d.name, d.first, d.second)
+		}
 	}
 	if len(cols) == 0 {
 		return nil, reject(ReasonCSVFieldCount, nil, "no CSV header or columns to map fields by")

@@ -240,7 +240,14 @@ func (s *Schema[T]) Parse(payload []byte) (T, *Error) {
 }
 
 // ParseRecord is Parse on r's payload.
-func (s *Schema[T]) ParseRecord(r *record.Record) (T, *Error) { return s.Parse(r.Payload) }
+// A record the reader marked (ReadError) is refused with the reader's reason.
+func (s *Schema[T]) ParseRecord(r *record.Record) (T, *Error) {
+	if err := ReadError(r); err != nil {
+		var zero T
+		return zero, err
+	}
+	return s.Parse(r.Payload)
+}
 
 func (s *Schema[T]) decodeError(err error) *Error {
 	var ute *gojson.UnmarshalTypeError

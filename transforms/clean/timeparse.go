@@ -94,7 +94,11 @@ func ParseTime(v any, format string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a %s time", clip(s), format)
+	tried := strings.Join(layouts, ", ")
+	if format == "auto" {
+		tried += ", or a decimal epoch number (s, ms or µs by magnitude)"
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time in format %s: tried %s", clip(s), format, tried)
 }
 
 // numeric reports whether s has only the characters of a decimal number: the layouts of

@@ -147,6 +147,13 @@ func (r *compiledRule) apply(data map[string]any) *Error {
 
 func (r *compiledRule) value(val any) *Error {
 	f := r.Field
+	if n, ok := val.(jsonx.Number); ok && (r.Type == "number" || r.Type == "integer" || r.Min != nil || r.Max != nil) {
+		// A number a float64 cannot hold (1e400) is a number, just not one this rule can
+		// compare: say so, rather than "is a number, want number".
+		if _, err := strconv.ParseFloat(string(n), 64); err != nil {
+			return reject(fieldReason(ReasonOutOfRange, f), nil, "field %s = %.40s is out of range for a 64-bit float (about ±1.8e308)", f, n)
+		}
+	}
 	if r.Type != "" && !hasType(val, r.Type) {
 		return reject(fieldReason(ReasonWrongType, f), nil, "field %s is %s, want %s", f, typeName(val), r.Type)
 	}

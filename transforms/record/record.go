@@ -21,7 +21,8 @@ type Record struct {
 	Attributes    map[string]string `json:"attributes,omitempty"`
 	// Origin is where the record was read: a file path or a subscription.
 	Origin string `json:"origin,omitempty"`
-	// Offset is the 1-based line number within Origin for files, 0 when unknown.
+	// Offset is the 1-based line number within Origin at which the record starts, for files
+	// (a CSV record may span lines); 0 when unknown.
 	Offset     int64     `json:"offset,omitempty"`
 	IngestTime time.Time `json:"ingest_time"`
 	EventTime  time.Time `json:"event_time,omitzero"`
@@ -32,6 +33,15 @@ type Record struct {
 	// map[string]any, and int64 after money normalisation).
 	Data map[string]any `json:"data,omitempty"`
 }
+
+// Attributes a reader sets on a record it read but could not frame (io/files: a record over
+// the size limit, a UTF-16 file, a truncated gzip stream, …). The record still flows, so it is
+// counted as read, and the first parser (clean.Parse, via clean.ReadError) sends it to the dead
+// letter with AttrReadError as the reason code and AttrReadMessage as the message.
+const (
+	AttrReadError   = "beamline.read_error"
+	AttrReadMessage = "beamline.read_message"
+)
 
 // Failure is the dead-letter row: what failed, where, why, and the original input.
 // Its columns are a superset of the error tables of Google's Dataflow templates
