@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/address"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/models/baseline"
@@ -73,6 +75,9 @@ type Options struct {
 	Created                           time.Time // fixed at launch, so a retried publish names the same version
 }
 
+// knownDimensions are the order fields that make sensible keys (the orders job's list).
+var knownDimensions = []string{"country", "currency", "payment"}
+
 // modelName is what modelstore accepts as a model name (a plain path segment).
 var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
 
@@ -86,17 +91,21 @@ func optionsFromFlags(now time.Time) (Options, error) {
 	if !modelName.MatchString(*nameFlag) {
 		return Options{}, fmt.Errorf("--name=%q is not a model name: use letters, digits, '.', '_' and '-' (e.g. --name=order-baseline)", *nameFlag)
 	}
-	if *windowFlag <= 0 || *windowFlag > 24*time.Hour || (24*time.Hour)%*windowFlag != 0 {
-		return Options{}, fmt.Errorf("--window=%s must be positive and divide a day, as the orders job's windows do (e.g. --window=1m)", *windowFlag)
+	if *windowFlag < address.MinDuration || *windowFlag > 24*time.Hour || (24*time.Hour)%*windowFlag != 0 {
+		return Options{}, fmt.Errorf("--window=%s must be at least 1ms and divide a day, as the orders job's windows do (e.g. --window=1m)", *windowFlag)
 	}
-	if *holdOutFlag <= 0 {
-		return Options{}, fmt.Errorf("--hold_out=%s must be positive (e.g. --hold_out=24h)", *holdOutFlag)
+	if *holdOutFlag < address.MinDuration {
+		return Options{}, fmt.Errorf("--hold_out=%s must be at least 1ms (e.g. --hold_out=24h)", *holdOutFlag)
 	}
 	var dims []string
 	for _, d := range strings.Split(*dimsFlag, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			dims = append(dims, d)
+		if d = strings.TrimSpace(d); d == "" {
+			continue
 		}
+		if !slices.Contains(knownDimensions, d) {
+			return Options{}, fmt.Errorf("--dimensions=%s: %q is not an order field counted as a key; use one or more of %s, as the orders job does (e.g. --dimensions=country)", *dimsFlag, d, strings.Join(knownDimensions, ", "))
+		}
+		dims = append(dims, d)
 	}
 	created := now.UTC().Truncate(time.Second)
 	version := modelstore.VersionAt(created)
@@ -169,11 +178,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPlaces(ctx, o); err != nil {
+		return err
+	}
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)
 	res, err := runners.Run(ctx, p)
 	if err != nil {
-		return err
+		return address.Cause(err)
 	}
 	counts := ""
 	if res != nil {
@@ -205,5 +217,42 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("reading back the published baseline: %w", err)
 	}
 	fmt.Printf("baseline-train: %spublished %s/%s/%s: %s\n", counts, o.ModelDir, o.Name, m.Version, m.Report.Summary())
+	return nil
+}
+
+// checkPlaces runs the flags' addresses through the address layer before anything is built:
+// their kinds, what the runner's workers can reach, an input glob that matches nothing, and a
+// dead letter inside the model store's model.
+func checkPlaces(ctx context.Context, o Options) error {
+	in, err := address.Flag("input", o.Input, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	store, err := address.Flag("model_dir", o.ModelDir, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	dead, err := address.Flag("dead_letter", o.DeadLetter, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	runner := runners.FromFlags().Runner
+	for _, n := range []address.Dest{{Flag: "input", Addr: in}, {Flag: "model_dir", Addr: store}, {Flag: "dead_letter", Addr: dead}} {
+		if err := address.Remote(runner, n.Flag, n.Addr); err != nil {
+			return err
+		}
+	}
+	if err := address.Matches(ctx, "input", in); err != nil {
+		return err
+	}
+	model, _ := address.Parse(files.Join(o.ModelDir, o.Name))
+	if err := address.Overlap(address.Dest{Flag: "model_dir", Addr: model}, address.Dest{Flag: "dead_letter", Addr: dead}); err != nil {
+		return err
+	}
+	if *deadFlag != "" {
+		outs := &address.Outputs{}
+		outs.Add("dead_letter", dead)
+		return outs.Prepare(ctx)
+	}
 	return nil
 }

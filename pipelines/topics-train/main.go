@@ -23,6 +23,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/address"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/models/textclass"
@@ -160,11 +161,21 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPlaces(ctx, o); err != nil {
+		return err
+	}
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)
 	res, err := runners.Run(ctx, p)
 	if err != nil {
-		return err
+		if strings.Contains(err.Error(), "vocabulary is empty after pruning") {
+			fix := "lower --min_df"
+			if o.Config.Features.MinDF <= 1 {
+				fix = "raise --max_df (every term is in more than that share of the documents, e.g. --max_df=1)"
+			}
+			return fmt.Errorf("--min_df=%d --max_df=%g left no term to train on: %s\n\ndetails:\n%w", o.Config.Features.MinDF, o.Config.Features.MaxDF, fix, err)
+		}
+		return address.Cause(err)
 	}
 	if res != nil {
 		var read, ok, dead int64
@@ -193,5 +204,42 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("published %s/%s/%s (%d labels)\n%s\nreport: %s\n", o.ModelDir, o.Name, a.Manifest.Version,
 		len(a.Manifest.Labels), r.Summary(), files.Join(o.ModelDir, o.Name, a.Manifest.Version, textclass.FileReportHTML))
+	return nil
+}
+
+// checkPlaces runs the flags' addresses through the address layer before anything is built:
+// their kinds, what the runner's workers can reach, an input glob that matches nothing, and a
+// dead letter inside the model store's model.
+func checkPlaces(ctx context.Context, o Options) error {
+	in, err := address.Flag("input", o.Input, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	store, err := address.Flag("model_dir", o.ModelDir, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	dead, err := address.Flag("dead_letter", o.DeadLetter, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	runner := runners.FromFlags().Runner
+	for _, n := range []address.Dest{{Flag: "input", Addr: in}, {Flag: "model_dir", Addr: store}, {Flag: "dead_letter", Addr: dead}} {
+		if err := address.Remote(runner, n.Flag, n.Addr); err != nil {
+			return err
+		}
+	}
+	if err := address.Matches(ctx, "input", in); err != nil {
+		return err
+	}
+	model, _ := address.Parse(files.Join(o.ModelDir, o.Name))
+	if err := address.Overlap(address.Dest{Flag: "model_dir", Addr: model}, address.Dest{Flag: "dead_letter", Addr: dead}); err != nil {
+		return err
+	}
+	if *deadFlag != "" {
+		outs := &address.Outputs{}
+		outs.Add("dead_letter", dead)
+		return outs.Prepare(ctx)
+	}
 	return nil
 }
