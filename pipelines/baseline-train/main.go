@@ -39,13 +39,14 @@ import (
 )
 
 var (
-	inputFlag    = flag.String("input", "", "glob of order history NDJSON (pipelines/orders history/) or raw order NDJSON with created_at, local or gs:// (required)")
-	modelDirFlag = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
-	nameFlag     = flag.String("name", "order-baseline", "model name in the store")
-	windowFlag   = flag.Duration("window", time.Minute, "count window; use the orders job's --window")
-	dimsFlag     = flag.String("dimensions", "", "comma-separated order fields learned as keys besides all, e.g. country; use the orders job's --dimensions")
-	holdOutFlag  = flag.Duration("hold_out", baseline.DefaultHoldOut, "end of the history kept out of the evaluation's baseline and scored")
-	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
+	inputFlag     = flag.String("input", "", "glob of order history NDJSON (pipelines/orders history/) or raw order NDJSON with created_at, local or gs:// (required)")
+	modelDirFlag  = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
+	nameFlag      = flag.String("name", "order-baseline", "model name in the store")
+	windowFlag    = flag.Duration("window", time.Minute, "count window; use the orders job's --window")
+	dimsFlag      = flag.String("dimensions", "", "comma-separated order fields learned as keys besides all, e.g. country; use the orders job's --dimensions")
+	holdOutFlag   = flag.Duration("hold_out", baseline.DefaultHoldOut, "end of the history kept out of the evaluation's baseline and scored")
+	overwriteFlag = flag.Bool("overwrite", false, "replace what a previous run left in --dead_letter: the run writes a fresh folder and swaps it in once it succeeded")
+	deadFlag      = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
 )
 
 // Source tags the order lines read.
@@ -178,9 +179,19 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPlaces(ctx, o); err != nil {
+	outs, err := outputs(ctx, o)
+	if err != nil {
 		return err
 	}
+	o.DeadLetter = outs.Path(o.DeadLetter)
+	if err := execute(ctx, o); err != nil {
+		outs.Abort(ctx)
+		return err
+	}
+	return outs.Commit(ctx)
+}
+
+func execute(ctx context.Context, o Options) error {
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)
 	res, err := runners.Run(ctx, p)
@@ -249,10 +260,19 @@ func checkPlaces(ctx context.Context, o Options) error {
 	if err := address.Overlap(address.Dest{Flag: "model_dir", Addr: model}, address.Dest{Flag: "dead_letter", Addr: dead}); err != nil {
 		return err
 	}
-	if *deadFlag != "" {
-		outs := &address.Outputs{}
-		outs.Add("dead_letter", dead)
-		return outs.Prepare(ctx)
-	}
 	return nil
+}
+
+// outputs checks the places, then the dead letter folder when one is given (the default is
+// new for every run).
+func outputs(ctx context.Context, o Options) (*address.Outputs, error) {
+	if err := checkPlaces(ctx, o); err != nil {
+		return nil, err
+	}
+	outs := &address.Outputs{Overwrite: *overwriteFlag}
+	if *deadFlag != "" {
+		dead, _ := address.Parse(o.DeadLetter)
+		outs.Add("dead_letter", dead)
+	}
+	return outs, outs.Prepare(ctx)
 }
