@@ -13,11 +13,15 @@ import (
 	"github.com/beamline/beamline/runners"
 )
 
-// resetFlags puts every flag back to its default, now and after the test.
+// resetFlags puts every flag but go test's back to its default, now and after the test.
 func resetFlags(t *testing.T) {
 	t.Helper()
 	reset := func() {
-		flag.VisitAll(func(f *flag.Flag) { _ = f.Value.Set(f.DefValue) })
+		flag.VisitAll(func(f *flag.Flag) {
+			if !strings.HasPrefix(f.Name, "test.") { // go test's own flags stay as given
+				_ = f.Value.Set(f.DefValue)
+			}
+		})
 	}
 	reset()
 	t.Cleanup(reset)
