@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"strconv"
 	"sync"
@@ -74,6 +75,19 @@ func StopWhenIdle(d time.Duration) ReadOption {
 	return func(c *readConfig) { c.fn.IdleStop = int64(d) }
 }
 
+// GiveUpAfter makes each reader fail with an error naming the endpoint once its pulls have
+// failed without a break for d (default DefaultGiveUp): an unreachable service then ends the
+// job with a clear error instead of retrying for ever. 0 retries for ever.
+func GiveUpAfter(d time.Duration) ReadOption {
+	if d < 0 {
+		panic(fmt.Sprintf("pubsub.GiveUpAfter: d %s must not be negative", d))
+	}
+	return func(c *readConfig) { c.fn.GiveUp = int64(d) }
+}
+
+// DefaultGiveUp is how long a reader's pulls may keep failing before Read gives up.
+const DefaultGiveUp = 2 * time.Minute
+
 // Dedupe sends records whose ID (message id, or IDAttribute) was already seen within ttl of
 // event time to dups, through clean.DedupeStream: exact across workers, at the price of a
 // shuffle. Without it, the reader still drops redeliveries of messages it has already
@@ -124,7 +138,7 @@ func Read(s beam.Scope, subscription string, opts ...ReadOption) (out, dups beam
 	c := readConfig{parallel: 4, fn: readFn{
 		Project: sub.Project, Subscription: sub.Full(), Address: sub.String(),
 		MaxMessages: 1000, BundleMessages: 5000, BundleTime: int64(500 * time.Millisecond),
-		Poll: int64(200 * time.Millisecond),
+		Poll: int64(200 * time.Millisecond), GiveUp: int64(DefaultGiveUp),
 	}}
 	for _, o := range opts {
 		o(&c)
@@ -177,6 +191,7 @@ type readFn struct {
 	Poll           int64  `json:"poll"`            // ns to wait after an empty pull
 	Lateness       int64  `json:"lateness"`        // ns the watermark stays behind
 	IdleStop       int64  `json:"idle_stop"`       // ns without messages before stopping; 0 never
+	GiveUp         int64  `json:"give_up"`         // ns of failing pulls before failing; 0 never
 
 	client *pubsub.Client
 	seen   *idSet
@@ -184,6 +199,7 @@ type readFn struct {
 
 	mu       sync.Mutex
 	lastSeen map[int]time.Time // per reader, for IdleStop
+	failing  map[int]time.Time // per reader, since when its pulls fail
 }
 
 func (f *readFn) Setup(ctx context.Context) error {
@@ -194,6 +210,7 @@ func (f *readFn) Setup(ctx context.Context) error {
 	f.client = c
 	f.seen = committedIDs(f.Subscription)
 	f.lastSeen = map[int]time.Time{}
+	f.failing = map[int]time.Time{}
 	name := func(outcome string) string {
 		return record.CounterName(subID(f.Subscription), "pubsub.Read", outcome, "")
 	}
@@ -268,10 +285,34 @@ func (f *readFn) ProcessElement(ctx context.Context, we *watermark, rt *sdf.Lock
 			if ctx.Err() != nil {
 				return sdf.StopProcessing(), ctx.Err()
 			}
-			// The service is unreachable or restarting: keep the reader, try again later.
+			// The service is unreachable or restarting: keep the reader and try again later,
+			// within bounds. Time without messages counts for IdleStop even while pulls fail.
+			now := time.Now()
+			f.mu.Lock()
+			since, failing := f.failing[reader]
+			if !failing {
+				f.failing[reader], since = now, now
+			}
+			last, seen := f.lastSeen[reader]
+			if !seen {
+				f.lastSeen[reader], last = now, now
+			}
+			f.mu.Unlock()
+			if len(acks) == 0 && f.IdleStop > 0 && now.Sub(last) >= time.Duration(f.IdleStop) {
+				log.Warnf(ctx, "pubsub.Read %s: pull: %v; stopping: no message for %s (idle_stop)", f.Address, err, now.Sub(last).Round(time.Second))
+				rt.TrySplit(0)
+				return sdf.StopProcessing(), nil
+			}
+			if f.GiveUp > 0 && now.Sub(since) >= time.Duration(f.GiveUp) {
+				return sdf.StopProcessing(), fmt.Errorf("pubsub.Read %s: pulls have failed for %s, giving up (check that %s is reachable): %w",
+					f.Address, now.Sub(since).Round(time.Second), endpoint(), err)
+			}
 			log.Warnf(ctx, "pubsub.Read %s: pull: %v; retrying", f.Address, err)
 			return sdf.ResumeProcessingIn(time.Second), nil
 		}
+		f.mu.Lock()
+		delete(f.failing, reader)
+		f.mu.Unlock()
 		msgs := resp.GetReceivedMessages()
 		if len(msgs) == 0 {
 			break
@@ -316,6 +357,14 @@ func (f *readFn) ProcessElement(ctx context.Context, we *watermark, rt *sdf.Lock
 	// Idle: nothing is waiting, so event time up to now, less the allowed lateness, is complete.
 	we.advance(now.Add(-time.Duration(f.Lateness)).UnixMilli())
 	return sdf.ResumeProcessingIn(time.Duration(f.Poll)), nil
+}
+
+// endpoint names where the client sends requests, for errors.
+func endpoint() string {
+	if h := os.Getenv("PUBSUB_EMULATOR_HOST"); h != "" {
+		return "PUBSUB_EMULATOR_HOST=" + h
+	}
+	return "pubsub.googleapis.com:443"
 }
 
 // ack acknowledges messages whose output is committed. A failed ack is logged, not returned:

@@ -199,8 +199,13 @@ func Fit(in Inputs, cfg Config) (*Classifier, error) {
 	}
 	vocab := text.BuildVocabulary(in.DF, in.Docs, cfg.Features)
 	if vocab.Len() == 0 {
-		return nil, fmt.Errorf("textclass.Fit: the vocabulary is empty after pruning (min_df %d, max_df %g); lower min_df",
-			cfg.Features.MinDF, cfg.Features.MaxDF)
+		// Advise the bound that pruned: with min_df at 1 or less only max_df can have.
+		fix := "lower min_df"
+		if cfg.Features.MinDF <= 1 {
+			fix = "raise max_df (every term is in more than that share of the documents; e.g. max_df 1 keeps all)"
+		}
+		return nil, fmt.Errorf("textclass.Fit: the vocabulary is empty after pruning (min_df %d, max_df %g); %s",
+			cfg.Features.MinDF, cfg.Features.MaxDF, fix)
 	}
 	sort.Slice(in.Labels, func(i, j int) bool { return in.Labels[i].Label < in.Labels[j].Label })
 	stats := indexStats(in.Labels, vocab)

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/address"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/models/baseline"
@@ -37,13 +39,14 @@ import (
 )
 
 var (
-	inputFlag    = flag.String("input", "", "glob of order history NDJSON (pipelines/orders history/) or raw order NDJSON with created_at, local or gs:// (required)")
-	modelDirFlag = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
-	nameFlag     = flag.String("name", "order-baseline", "model name in the store")
-	windowFlag   = flag.Duration("window", time.Minute, "count window; use the orders job's --window")
-	dimsFlag     = flag.String("dimensions", "", "comma-separated order fields learned as keys besides all, e.g. country; use the orders job's --dimensions")
-	holdOutFlag  = flag.Duration("hold_out", baseline.DefaultHoldOut, "end of the history kept out of the evaluation's baseline and scored")
-	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
+	inputFlag     = flag.String("input", "", "glob of order history NDJSON (pipelines/orders history/) or raw order NDJSON with created_at, local or gs:// (required)")
+	modelDirFlag  = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
+	nameFlag      = flag.String("name", "order-baseline", "model name in the store")
+	windowFlag    = flag.Duration("window", time.Minute, "count window; use the orders job's --window")
+	dimsFlag      = flag.String("dimensions", "", "comma-separated order fields learned as keys besides all, e.g. country; use the orders job's --dimensions")
+	holdOutFlag   = flag.Duration("hold_out", baseline.DefaultHoldOut, "end of the history kept out of the evaluation's baseline and scored")
+	overwriteFlag = flag.Bool("overwrite", false, "replace what a previous run left in --dead_letter: the run writes a fresh folder and swaps it in once it succeeded")
+	deadFlag      = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
 )
 
 // Source tags the order lines read.
@@ -73,6 +76,9 @@ type Options struct {
 	Created                           time.Time // fixed at launch, so a retried publish names the same version
 }
 
+// knownDimensions are the order fields that make sensible keys (the orders job's list).
+var knownDimensions = []string{"country", "currency", "payment"}
+
 // modelName is what modelstore accepts as a model name (a plain path segment).
 var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
 
@@ -86,17 +92,21 @@ func optionsFromFlags(now time.Time) (Options, error) {
 	if !modelName.MatchString(*nameFlag) {
 		return Options{}, fmt.Errorf("--name=%q is not a model name: use letters, digits, '.', '_' and '-' (e.g. --name=order-baseline)", *nameFlag)
 	}
-	if *windowFlag <= 0 || *windowFlag > 24*time.Hour || (24*time.Hour)%*windowFlag != 0 {
-		return Options{}, fmt.Errorf("--window=%s must be positive and divide a day, as the orders job's windows do (e.g. --window=1m)", *windowFlag)
+	if *windowFlag < address.MinDuration || *windowFlag > 24*time.Hour || (24*time.Hour)%*windowFlag != 0 {
+		return Options{}, fmt.Errorf("--window=%s must be at least 1ms and divide a day, as the orders job's windows do (e.g. --window=1m)", *windowFlag)
 	}
-	if *holdOutFlag <= 0 {
-		return Options{}, fmt.Errorf("--hold_out=%s must be positive (e.g. --hold_out=24h)", *holdOutFlag)
+	if *holdOutFlag < address.MinDuration {
+		return Options{}, fmt.Errorf("--hold_out=%s must be at least 1ms (e.g. --hold_out=24h)", *holdOutFlag)
 	}
 	var dims []string
 	for _, d := range strings.Split(*dimsFlag, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			dims = append(dims, d)
+		if d = strings.TrimSpace(d); d == "" {
+			continue
 		}
+		if !slices.Contains(knownDimensions, d) {
+			return Options{}, fmt.Errorf("--dimensions=%s: %q is not an order field counted as a key; use one or more of %s, as the orders job does (e.g. --dimensions=country)", *dimsFlag, d, strings.Join(knownDimensions, ", "))
+		}
+		dims = append(dims, d)
 	}
 	created := now.UTC().Truncate(time.Second)
 	version := modelstore.VersionAt(created)
@@ -169,11 +179,24 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	outs, err := outputs(ctx, o)
+	if err != nil {
+		return err
+	}
+	o.DeadLetter = outs.Path(o.DeadLetter)
+	if err := execute(ctx, o); err != nil {
+		outs.Abort(ctx)
+		return err
+	}
+	return outs.Commit(ctx)
+}
+
+func execute(ctx context.Context, o Options) error {
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)
 	res, err := runners.Run(ctx, p)
 	if err != nil {
-		return err
+		return address.Cause(err)
 	}
 	counts := ""
 	if res != nil {
@@ -206,4 +229,50 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("baseline-train: %spublished %s/%s/%s: %s\n", counts, o.ModelDir, o.Name, m.Version, m.Report.Summary())
 	return nil
+}
+
+// checkPlaces runs the flags' addresses through the address layer before anything is built:
+// their kinds, what the runner's workers can reach, an input glob that matches nothing, and a
+// dead letter inside the model store's model.
+func checkPlaces(ctx context.Context, o Options) error {
+	in, err := address.Flag("input", o.Input, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	store, err := address.Flag("model_dir", o.ModelDir, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	dead, err := address.Flag("dead_letter", o.DeadLetter, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	runner := runners.FromFlags().Runner
+	for _, n := range []address.Dest{{Flag: "input", Addr: in}, {Flag: "model_dir", Addr: store}, {Flag: "dead_letter", Addr: dead}} {
+		if err := address.Remote(runner, n.Flag, n.Addr); err != nil {
+			return err
+		}
+	}
+	if err := address.Matches(ctx, "input", in); err != nil {
+		return err
+	}
+	model, _ := address.Parse(files.Join(o.ModelDir, o.Name))
+	if err := address.Overlap(address.Dest{Flag: "model_dir", Addr: model}, address.Dest{Flag: "dead_letter", Addr: dead}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// outputs checks the places, then the dead letter folder when one is given (the default is
+// new for every run).
+func outputs(ctx context.Context, o Options) (*address.Outputs, error) {
+	if err := checkPlaces(ctx, o); err != nil {
+		return nil, err
+	}
+	outs := &address.Outputs{Overwrite: *overwriteFlag}
+	if *deadFlag != "" {
+		dead, _ := address.Parse(o.DeadLetter)
+		outs.Add("dead_letter", dead)
+	}
+	return outs, outs.Prepare(ctx)
 }

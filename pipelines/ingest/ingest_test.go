@@ -241,26 +241,6 @@ func TestIngestGCS(t *testing.T) {
 	checkBadRecords(t, readFailures(t, func() map[string][]byte { return deadFiles }))
 }
 
-func TestFlagErrorsNameTheFlag(t *testing.T) {
-	defer func() { *sourcesFlag, *outputFlag, *shardRecords = "", "", 250000 }()
-	for _, tc := range []struct {
-		sources, output string
-		shards          int
-		want            string
-	}{
-		{"", "out", 1, "--sources is required"},
-		{sources, "", 1, "--output is required"},
-		{sources, "out", 0, "--shard_records=0 must be positive"},
-		{sources, "s3://b/x", 1, "--output=s3://b/x: use a local path, gs://bucket/prefix, bq://"},
-		{"no-such.yaml", "out", 1, "--sources: open no-such.yaml"},
-	} {
-		*sourcesFlag, *outputFlag, *shardRecords = tc.sources, tc.output, tc.shards
-		if _, err := optionsFromFlags(); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("flags %+v: error %v, want %q", tc, err, tc.want)
-		}
-	}
-}
-
 func TestLoadConfigRejectsBadCleanSpecs(t *testing.T) {
 	for body, want := range map[string]string{
 		`[{name: s, format: json, glob: x, rules: [{field: a, regex: "("}]}]`:               `source "s"`,

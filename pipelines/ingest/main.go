@@ -14,27 +14,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/beamline/beamline/io/bigquery"
+	"github.com/beamline/beamline/io/address"
 	"github.com/beamline/beamline/io/files"
-	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/runners"
 )
 
 var (
-	sourcesFlag  = flag.String("sources", "", "YAML or JSON file of source definitions (required; see testdata/sources.yaml)")
-	outputFlag   = flag.String("output", "", "directory or gs:// prefix for clean/, dead/ and summary.json, bq://project.dataset.table or pubsub://projects/P/topics/T (required)")
-	deadFlag     = flag.String("dead_letter", "", "directory, gs:// prefix or bq://project.dataset.table for dead letters (default <output>/dead; required when --output is not a path)")
-	shardRecords = flag.Int("shard_records", 250000, "maximum records per output file")
-	inputFlag    = flag.String("input", "", "overrides the input of the only source in --sources: a glob or pubsub://projects/P/subscriptions/S")
-	windowFlag   = flag.Duration("window", time.Minute, "streaming: event-time window of the output files")
-	latenessFlag = flag.Duration("allowed_lateness", 24*time.Hour, "streaming: how long after its window a late record still gets a file; a later one goes to the dead letter as too_late")
-	idleFlag     = flag.Duration("idle_stop", 0, "streaming: end the job once no message has arrived for this long (0: run until cancelled)")
-	dedupeTTL    = flag.Duration("dedupe_ttl", 10*time.Minute, "streaming: how long a source's dedupe_key is remembered")
-	stagingFlag  = flag.String("staging", "", "batch with a bq:// or pubsub:// output: directory or gs:// prefix for the load job's files and dedupe spill (default a temporary directory)")
+	sourcesFlag   = flag.String("sources", "", "YAML or JSON file of source definitions (required; see testdata/sources.yaml)")
+	outputFlag    = flag.String("output", "", "directory or gs:// prefix for clean/, dead/ and summary.json, bq://project.dataset.table or pubsub://projects/P/topics/T (required)")
+	deadFlag      = flag.String("dead_letter", "", "directory, gs:// prefix or bq://project.dataset.table for dead letters (default <output>/dead; required when --output is not a path)")
+	shardRecords  = flag.Int("shard_records", 250000, "maximum records per output file")
+	inputFlag     = flag.String("input", "", "overrides the input of the only source in --sources: a glob or pubsub://projects/P/subscriptions/S")
+	windowFlag    = flag.Duration("window", time.Minute, "streaming: event-time window of the output files")
+	latenessFlag  = flag.Duration("allowed_lateness", 24*time.Hour, "streaming: how long after its window a late record still gets a file; a later one goes to the dead letter as too_late")
+	idleFlag      = flag.Duration("idle_stop", 0, "streaming: end the job once no message has arrived for this long (0: run until cancelled)")
+	dedupeTTL     = flag.Duration("dedupe_ttl", 10*time.Minute, "streaming: how long a source's dedupe_key is remembered")
+	overwriteFlag = flag.Bool("overwrite", false, "replace what a previous run left in --output (and --dead_letter): the run writes a fresh folder and swaps it in once it succeeded")
+	stagingFlag   = flag.String("staging", "", "batch with a bq:// or pubsub:// output: directory or gs:// prefix for the load job's files and dedupe spill (default a temporary directory)")
 )
 
 func main() {
@@ -47,13 +46,35 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	if err := runners.Check(); err != nil {
-		return err
-	}
-	o, err := optionsFromFlags()
+	o, outs, err := prepare(ctx)
 	if err != nil {
 		return err
 	}
+	if err := execute(ctx, o); err != nil {
+		outs.Abort(ctx)
+		return err
+	}
+	return outs.Commit(ctx)
+}
+
+// prepare checks every flag, then the output folders, before anything is built; with
+// --overwrite, o's paths point at the fresh folders the run writes.
+func prepare(ctx context.Context) (Options, *address.Outputs, error) {
+	if err := runners.Check(); err != nil {
+		return Options{}, nil, err
+	}
+	o, outs, err := optionsFromFlags(ctx)
+	if err != nil {
+		return Options{}, nil, err
+	}
+	if err := outs.Prepare(ctx); err != nil {
+		return Options{}, nil, err
+	}
+	o.Output, o.DeadLetter = outs.Path(o.Output), outs.Path(o.DeadLetter)
+	return o, outs, nil
+}
+
+func execute(ctx context.Context, o Options) error {
 	// Records waiting for dedupe go to files, not the runner's memory; removed after the run.
 	work := o.Output
 	if isTopic(work) || isTable(work) {
@@ -65,7 +86,7 @@ func run(ctx context.Context) error {
 	Build(s, o)
 	res, err := runners.Run(ctx, p)
 	if err != nil {
-		return err
+		return address.Cause(err)
 	}
 	if res == nil { // a dry run
 		return nil
@@ -89,87 +110,149 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-func optionsFromFlags() (Options, error) {
+// optionsFromFlags checks the flags through the address layer: addresses and their kinds,
+// durations, what the runner's workers can reach, outputs that would mix, inputs that match
+// nothing and endpoints that do not answer.
+func optionsFromFlags(ctx context.Context) (Options, *address.Outputs, error) {
+	fail := func(err error) (Options, *address.Outputs, error) { return Options{}, nil, err }
 	if *sourcesFlag == "" {
-		return Options{}, fmt.Errorf("--sources is required: a YAML file of source definitions (e.g. --sources=testdata/sources.yaml)")
+		return fail(fmt.Errorf("--sources is required: a YAML file of source definitions (e.g. --sources=testdata/sources.yaml)"))
 	}
-	if *outputFlag == "" {
-		return Options{}, fmt.Errorf("--output is required: a directory or gs:// prefix (e.g. --output=out)")
+	out, err := address.Flag("output", *outputFlag, address.Path, address.GCS, address.Table, address.Topic)
+	if err != nil {
+		return fail(err)
+	}
+	dead, err := address.Optional("dead_letter", *deadFlag, address.Path, address.GCS, address.Table)
+	if err != nil {
+		return fail(err)
+	}
+	staging, err := address.Optional("staging", *stagingFlag, address.Path, address.GCS)
+	if err != nil {
+		return fail(err)
+	}
+	in, err := address.Optional("input", *inputFlag, address.Path, address.GCS, address.Subscription)
+	if err != nil {
+		return fail(err)
 	}
 	if *shardRecords <= 0 {
-		return Options{}, fmt.Errorf("--shard_records=%d must be positive (e.g. --shard_records=250000)", *shardRecords)
+		return fail(fmt.Errorf("--shard_records=%d must be positive (e.g. --shard_records=250000)", *shardRecords))
 	}
-	if err := checkAddress("output", *outputFlag, true); err != nil {
-		return Options{}, err
-	}
-	if err := checkAddress("dead_letter", *deadFlag, false); err != nil {
-		return Options{}, err
-	}
-	if (isTopic(*outputFlag) || isTable(*outputFlag)) && *deadFlag == "" {
-		return Options{}, fmt.Errorf("--dead_letter is required with --output=%s: a directory, gs:// prefix or bq://project.dataset.table for failures", *outputFlag)
+	if !out.Kind.Files() && *deadFlag == "" {
+		return fail(fmt.Errorf("--dead_letter is required with --output=%s: a directory, gs:// prefix or bq://project.dataset.table for failures", out))
 	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"window", *windowFlag}, {"allowed_lateness", *latenessFlag}, {"dedupe_ttl", *dedupeTTL}} {
-		if d.v <= 0 {
-			return Options{}, fmt.Errorf("--%s=%s must be positive (e.g. --%s=1m)", d.name, d.v, d.name)
+		zero bool
+	}{{"window", *windowFlag, false}, {"allowed_lateness", *latenessFlag, false}, {"dedupe_ttl", *dedupeTTL, false}, {"idle_stop", *idleFlag, true}} {
+		if err := address.Duration(d.name, d.v, address.MinDuration, d.zero); err != nil {
+			return fail(err)
 		}
-	}
-	if *idleFlag < 0 {
-		return Options{}, fmt.Errorf("--idle_stop=%s must not be negative (0 runs until cancelled)", *idleFlag)
 	}
 	cfgs, err := LoadConfig(*sourcesFlag)
 	if err != nil {
-		return Options{}, err
+		return fail(err)
 	}
 	if *inputFlag != "" {
 		if len(cfgs) != 1 {
-			return Options{}, fmt.Errorf("--input needs --sources to define exactly one source, found %d; give each source its own glob or subscription instead", len(cfgs))
+			return fail(fmt.Errorf("--input needs --sources to define exactly one source, found %d; give each source its own glob or subscription instead", len(cfgs)))
 		}
 		cfgs[0].Glob, cfgs[0].Subscription = "", ""
-		if pubsub.IsAddress(*inputFlag) {
-			cfgs[0].Subscription = *inputFlag
+		if in.Kind == address.Subscription {
+			cfgs[0].Subscription = in.String()
 		} else {
 			cfgs[0].Glob = *inputFlag
 		}
 		if err := cfgs[0].Source.Validate(); err != nil {
-			return Options{}, fmt.Errorf("--input: %w", err)
+			return fail(fmt.Errorf("--input: %w", err))
 		}
 	}
-	staging := *stagingFlag
-	if staging == "" && (isTable(*outputFlag) || isTopic(*outputFlag)) {
-		staging = filepath.Join(os.TempDir(), "beamline-staging-"+time.Now().UTC().Format("20060102T150405.000000000"))
+	runner := runners.FromFlags().Runner
+	named := []struct {
+		flag string
+		a    address.Address
+	}{{"output", out}, {"dead_letter", dead}, {"staging", staging}}
+	for _, c := range cfgs {
+		flagName, v := "sources", c.Glob
+		if *inputFlag != "" {
+			flagName = "input"
+		}
+		if c.Subscription != "" {
+			v = c.Subscription
+		}
+		a, err := address.Parse(v)
+		if err != nil {
+			return fail(fmt.Errorf("--%s: source %q: %s %v", flagName, c.Name, v, err))
+		}
+		named = append(named, struct {
+			flag string
+			a    address.Address
+		}{flagName, a})
+		if c.Subscription == "" {
+			if err := address.Matches(ctx, flagName, a); err != nil {
+				return fail(fmt.Errorf("source %q: %w", c.Name, err))
+			}
+		}
 	}
-	o := Options{Staging: staging, Sources: cfgs, Output: strings.TrimSuffix(*outputFlag, "/"), DeadLetter: strings.TrimSuffix(*deadFlag, "/"), ShardRecords: *shardRecords,
+	for _, n := range named {
+		if n.a == (address.Address{}) {
+			continue
+		}
+		if err := address.Remote(runner, n.flag, n.a); err != nil {
+			return fail(err)
+		}
+		if err := address.Reachable(ctx, n.flag, n.a, 3*time.Second); err != nil {
+			return fail(err)
+		}
+	}
+	dests := []address.Dest{{Flag: "dead_letter", Addr: dead}}
+	if out.Kind.Files() {
+		dests = []address.Dest{
+			{Flag: "output", Addr: mustParse(files.Join(out.String(), "clean"))},
+			{Flag: "output", Addr: mustParse(files.Join(out.String(), "summary.json"))},
+			{Flag: "dead_letter", Addr: dead},
+		}
+		if dead == (address.Address{}) {
+			dests[2].Addr = mustParse(files.Join(out.String(), "dead"))
+		}
+	} else {
+		dests = append(dests, address.Dest{Flag: "output", Addr: out})
+	}
+	if staging != (address.Address{}) {
+		dests = append(dests, address.Dest{Flag: "staging", Addr: staging})
+	}
+	if err := address.Overlap(dests...); err != nil {
+		return fail(err)
+	}
+	outs := &address.Outputs{Overwrite: *overwriteFlag}
+	outs.Add("output", out)
+	if dead.Kind.Files() && !insideOf(dead, out) {
+		outs.Add("dead_letter", dead)
+	}
+	stagingDir := staging.String()
+	if staging == (address.Address{}) && !out.Kind.Files() {
+		stagingDir = filepath.Join(os.TempDir(), "beamline-staging-"+time.Now().UTC().Format("20060102T150405.000000000"))
+	}
+	o := Options{Staging: stagingDir, Sources: cfgs, Output: out.String(), DeadLetter: dead.String(), ShardRecords: *shardRecords,
 		Window: *windowFlag, Lateness: *latenessFlag, IdleStop: *idleFlag, DedupeTTL: *dedupeTTL}
 	if err := o.check(); err != nil {
-		return Options{}, err
+		return fail(err)
 	}
-	return o, nil
+	return o, outs, nil
 }
 
-// checkAddress validates an --output (topics allowed) or --dead_letter address.
-func checkAddress(name, v string, topics bool) error {
-	switch {
-	case v == "" || !strings.Contains(v, "://") || strings.HasPrefix(v, "gs://"):
-		return nil
-	case isTable(v):
-		if _, err := bigquery.ParseTable(v); err != nil {
-			return fmt.Errorf("--%s: %w", name, err)
-		}
-		return nil
-	case topics && pubsub.IsAddress(v):
-		if _, err := pubsub.ParseTopic(v); err != nil {
-			return fmt.Errorf("--%s: %w", name, err)
-		}
-		return nil
+// mustParse parses an address built from one already checked.
+func mustParse(s string) address.Address {
+	a, err := address.Parse(s)
+	if err != nil {
+		panic(err)
 	}
-	want := "a local path, gs://bucket/prefix or bq://project.dataset.table"
-	if topics {
-		want = "a local path, gs://bucket/prefix, bq://project.dataset.table or pubsub://projects/P/topics/T"
-	}
-	return fmt.Errorf("--%s=%s: use %s", name, v, want)
+	return a
+}
+
+// insideOf reports whether a lies in b's tree (both files).
+func insideOf(a, b address.Address) bool {
+	return b.Kind.Files() && address.Overlap(address.Dest{Flag: "a", Addr: a}, address.Dest{Flag: "b", Addr: b}) != nil
 }
 
 func writeJSON(ctx context.Context, path string, v any) error {

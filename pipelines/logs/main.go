@@ -24,8 +24,10 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamline/beamline/io/address"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/pubsub"
 	"github.com/beamline/beamline/runners"
@@ -43,6 +45,7 @@ var (
 	errorRateFlag   = flag.Float64("error_rate", 0.05, "a minute alarms when its share of 5xx responses is above this")
 	minRequestsFlag = flag.Int64("min_requests", 20, "a minute needs at least this many requests to alarm")
 	hitsFlag        = flag.Bool("hits", true, "write the parsed hits as hits/part-*.jsonl")
+	overwriteFlag   = flag.Bool("overwrite", false, "replace what a previous run left in --output, --report_dir or --dead_letter: the run writes fresh folders and swaps them in once it succeeded")
 	idleFlag        = flag.Duration("idle_stop", 0, "streaming: end the job once no message has arrived for this long (0: run until cancelled)")
 )
 
@@ -71,13 +74,119 @@ func tuneGC() {
 }
 
 func run(ctx context.Context, w io.Writer) error {
-	if err := runners.Check(); err != nil {
-		return err
-	}
-	o, err := optionsFromFlags()
+	o, outs, err := prepare(ctx)
 	if err != nil {
 		return err
 	}
+	if err := execute(ctx, w, o); err != nil {
+		outs.Abort(ctx)
+		return err
+	}
+	return outs.Commit(ctx)
+}
+
+// prepare checks every flag and the output folders before anything is built; with
+// --overwrite, o's paths point at the fresh folders the run writes.
+func prepare(ctx context.Context) (Options, *address.Outputs, error) {
+	if err := runners.Check(); err != nil {
+		return Options{}, nil, err
+	}
+	o, err := optionsFromFlags()
+	if err != nil {
+		return Options{}, nil, err
+	}
+	outs, err := o.checkPlaces(ctx)
+	if err != nil {
+		return Options{}, nil, err
+	}
+	if err := outs.Prepare(ctx); err != nil {
+		return Options{}, nil, err
+	}
+	o.Output, o.ReportDir, o.DeadLetter, o.Staging = outs.Path(o.Output), outs.Path(o.ReportDir), outs.Path(o.DeadLetter), outs.Path(o.Staging)
+	return o, outs, nil
+}
+
+// checkPlaces checks what the runner's workers can reach, outputs that would mix, an input
+// glob that matches nothing and a Pub/Sub endpoint that does not answer.
+func (o Options) checkPlaces(ctx context.Context) (*address.Outputs, error) {
+	parse := func(v string) address.Address {
+		a, _ := address.Parse(v) // checked by optionsFromFlags
+		return a
+	}
+	runner := runners.FromFlags().Runner
+	in, out := parse(o.Input), parse(o.Output)
+	named := []address.Dest{{Flag: "input", Addr: in}, {Flag: "output", Addr: out}}
+	for _, n := range []struct{ flag, v string }{{"report_dir", o.ReportDir}, {"dead_letter", o.DeadLetter}, {"staging", o.Staging}} {
+		if n.v != "" {
+			named = append(named, address.Dest{Flag: n.flag, Addr: parse(n.v)})
+		}
+	}
+	for _, n := range named {
+		if err := address.Remote(runner, n.Flag, n.Addr); err != nil {
+			return nil, err
+		}
+		if err := address.Reachable(ctx, n.Flag, n.Addr, 3*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	if err := address.Matches(ctx, "input", in); err != nil {
+		return nil, err
+	}
+	report := "output"
+	if o.ReportDir != "" {
+		report = "report_dir"
+	}
+	dead := "dead_letter"
+	if o.DeadLetter == "" {
+		dead = report
+		if out.Kind.Files() {
+			dead = "output"
+		}
+	}
+	dests := []address.Dest{
+		{Flag: report, Addr: parse(files.Join(o.reportDir(), "summary.json"))},
+		{Flag: report, Addr: parse(files.Join(o.reportDir(), "report.html"))},
+		{Flag: report, Addr: parse(files.Join(o.reportDir(), "windows"))},
+		{Flag: dead, Addr: parse(o.deadLetter())},
+	}
+	if out.Kind.Files() {
+		dests = append(dests, address.Dest{Flag: "output", Addr: parse(files.Join(o.Output, "hits"))})
+	} else {
+		dests = append(dests, address.Dest{Flag: "output", Addr: out})
+	}
+	if o.Staging != "" {
+		dests = append(dests, address.Dest{Flag: "staging", Addr: parse(o.Staging)})
+	}
+	if err := address.Overlap(dests...); err != nil {
+		return nil, err
+	}
+	outs := &address.Outputs{Overwrite: *overwriteFlag}
+	outs.Add("output", out)
+	var roots []address.Address
+	if out.Kind.Files() {
+		roots = append(roots, out)
+	}
+	for _, n := range named[2:] {
+		if n.Flag == "staging" || !n.Addr.Kind.Files() || withinAny(n.Addr, roots) {
+			continue
+		}
+		outs.Add(n.Flag, n.Addr)
+		roots = append(roots, n.Addr)
+	}
+	return outs, nil
+}
+
+// withinAny reports whether a lies in the tree of one of roots.
+func withinAny(a address.Address, roots []address.Address) bool {
+	for _, r := range roots {
+		if address.Overlap(address.Dest{Flag: "a", Addr: a}, address.Dest{Flag: "b", Addr: r}) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func execute(ctx context.Context, w io.Writer, o Options) error {
 	p, s := beam.NewPipelineWithRoot()
 	if pubsub.IsAddress(o.Input) {
 		BuildStream(s, o, *idleFlag)
@@ -86,7 +195,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	res, err := runners.Run(ctx, p)
 	if err != nil {
-		return err
+		return address.Cause(err)
 	}
 	if res == nil { // a Dataflow dry run
 		return nil
@@ -126,13 +235,27 @@ func optionsFromFlags() (Options, error) {
 
 // check validates o, naming the flag and the fix.
 func (o Options) check() error {
-	switch {
-	case o.Input == "":
+	if o.Input == "" {
 		return fmt.Errorf("--input is required: access-log files, e.g. --input=testdata/logs/logstalgia-example.log or --input='gs://bucket/logs/*.gz'")
-	case pubsub.IsAddress(o.Input):
-		if err := o.checkStream(); err != nil {
+	}
+	if _, err := address.Flag("input", o.Input, address.Path, address.GCS, address.Subscription); err != nil {
+		return err
+	}
+	if o.Output != "" {
+		if _, err := address.Flag("output", o.Output, address.Path, address.GCS, address.Table); err != nil {
 			return err
 		}
+	}
+	for _, f := range []struct{ name, v string }{{"report_dir", o.ReportDir}, {"staging", o.Staging}} {
+		if _, err := address.Optional(f.name, f.v, address.Path, address.GCS); err != nil {
+			return err
+		}
+	}
+	if _, err := address.Optional("dead_letter", o.DeadLetter, address.Path, address.GCS, address.Table); err != nil {
+		return err
+	}
+	if err := address.Duration("idle_stop", *idleFlag, address.MinDuration, true); err != nil {
+		return err
 	}
 	if err := o.checkOutputs(); err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/beamline/beamline/internal/jsonx"
-	"github.com/beamline/beamline/io/bigquery"
+	"github.com/beamline/beamline/io/address"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/io/pubsub"
@@ -51,6 +52,7 @@ var (
 	baselineFlag        = flag.String("baseline", "", "seasonal detector: JSON file of the hour-of-week baseline (ratealarm.Baseline)")
 	dimsFlag            = flag.String("dimensions", "", "comma-separated order fields counted as keys besides all, e.g. country (default: all only)")
 	idleFlag            = flag.Duration("idle_stop", 0, "streaming: end once no message has arrived for this long (0: run until cancelled)")
+	overwriteFlag       = flag.Bool("overwrite", false, "replace what a previous run left in --output, --dead_letter, --alerts or --lake: the run writes fresh folders and swaps them in once it succeeded")
 	stagingFlag         = flag.String("staging", "", "batch with a bq:// output or --alerts: where the load jobs stage their files (default a temporary directory)")
 )
 
@@ -64,21 +66,107 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	if err := runners.Check(); err != nil {
-		return err
-	}
-	o, err := optionsFromFlags()
+	o, outs, err := prepare(ctx)
 	if err != nil {
 		return err
 	}
-	if err := checkBaselineModel(ctx, o); err != nil {
+	if err := execute(ctx, o); err != nil {
+		outs.Abort(ctx)
 		return err
 	}
+	return outs.Commit(ctx)
+}
+
+// prepare checks every flag, the baseline model and the output folders before anything is
+// built; with --overwrite, o's paths point at the fresh folders the run writes.
+func prepare(ctx context.Context) (Options, *address.Outputs, error) {
+	if err := runners.Check(); err != nil {
+		return Options{}, nil, err
+	}
+	o, err := optionsFromFlags()
+	if err != nil {
+		return Options{}, nil, err
+	}
+	outs, err := checkPlaces(ctx, o)
+	if err != nil {
+		return Options{}, nil, err
+	}
+	if err := checkBaselineModel(ctx, o); err != nil {
+		return Options{}, nil, err
+	}
+	if err := outs.Prepare(ctx); err != nil {
+		return Options{}, nil, err
+	}
+	o.Output, o.DeadLetter, o.Lake = outs.Path(o.Output), outs.Path(o.DeadLetter), outs.Path(o.Lake)
+	for i := range o.Alerts {
+		o.Alerts[i] = outs.Path(o.Alerts[i])
+	}
+	return o, outs, nil
+}
+
+// checkPlaces checks what the runner's workers can reach, outputs that would mix, an input
+// glob that matches nothing and a Pub/Sub endpoint that does not answer.
+func checkPlaces(ctx context.Context, o Options) (*address.Outputs, error) {
+	runner := runners.FromFlags().Runner
+	parse := func(flag, v string) address.Address {
+		a, _ := address.Parse(v) // checked by optionsFromFlags
+		return a
+	}
+	in, out := parse("input", o.Input), parse("output", o.Output)
+	named := []address.Dest{{Flag: "input", Addr: in}, {Flag: "output", Addr: out}, {Flag: "dead_letter", Addr: parse("dead_letter", o.DeadLetter)}}
+	for _, a := range o.Alerts {
+		named = append(named, address.Dest{Flag: "alerts", Addr: parse("alerts", a)})
+	}
+	if o.Lake != "" {
+		named = append(named, address.Dest{Flag: "lake", Addr: parse("lake", o.Lake)})
+	}
+	if *stagingFlag != "" {
+		named = append(named, address.Dest{Flag: "staging", Addr: parse("staging", o.Staging)})
+	}
+	for _, n := range named {
+		if err := address.Remote(runner, n.Flag, n.Addr); err != nil {
+			return nil, err
+		}
+		if err := address.Reachable(ctx, n.Flag, n.Addr, 3*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	if err := address.Matches(ctx, "input", in); err != nil {
+		return nil, err
+	}
+	// The history is written under <output>/history; the other outputs are folders of their own.
+	dests := append([]address.Dest(nil), named[1:]...)
+	if out.Kind.Files() {
+		dests[0].Addr = parse("output", files.Join(o.Output, "history"))
+	}
+	if err := address.Overlap(dests...); err != nil {
+		return nil, err
+	}
+	outs := &address.Outputs{Overwrite: *overwriteFlag}
+	outs.Add("output", out)
+	for _, d := range dests[1:] {
+		if d.Flag == "staging" || within(d.Addr, out) {
+			continue
+		}
+		outs.Add(d.Flag, d.Addr)
+	}
+	return outs, nil
+}
+
+// within reports whether a lies in b's tree (both files).
+func within(a, b address.Address) bool {
+	return b.Kind.Files() && a.Kind.Files() && address.Overlap(address.Dest{Flag: "a", Addr: a}, address.Dest{Flag: "b", Addr: b}) != nil
+}
+
+func execute(ctx context.Context, o Options) error {
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)
 	res, err := runners.Run(ctx, p)
-	if err != nil || res == nil {
-		return err
+	if err != nil {
+		return address.Cause(err)
+	}
+	if res == nil {
+		return nil
 	}
 	var read, ok, dead, dups int64
 	for k, n := range record.SumCounters(res.Metrics().AllMetrics(), Source.Name) {
@@ -155,77 +243,92 @@ func printAlerts(ctx context.Context, dir string) error {
 	return nil
 }
 
+// knownDimensions are the order fields that make sensible keys for --dimensions.
+var knownDimensions = []string{"country", "currency", "payment"}
+
+// dimensions parses --dimensions, refusing a field orders do not have.
+func dimensions(v string) ([]string, error) {
+	var dims []string
+	for _, d := range strings.Split(v, ",") {
+		if d = strings.TrimSpace(d); d == "" {
+			continue
+		}
+		if !slices.Contains(knownDimensions, d) {
+			return nil, fmt.Errorf("--dimensions=%s: %q is not an order field counted as a key; use one or more of %s (e.g. --dimensions=country)", v, d, strings.Join(knownDimensions, ", "))
+		}
+		dims = append(dims, d)
+	}
+	return dims, nil
+}
+
 func optionsFromFlags() (Options, error) {
-	if *inputFlag == "" {
-		return Options{}, fmt.Errorf("--input is required: a glob of order JSON lines or pubsub://projects/P/subscriptions/S")
+	in, err := address.Flag("input", *inputFlag, address.Path, address.GCS, address.Subscription)
+	if err != nil {
+		return Options{}, err
 	}
-	if pubsub.IsAddress(*inputFlag) {
-		if _, err := pubsub.ParseSubscription(*inputFlag); err != nil {
-			return Options{}, fmt.Errorf("--input: %w", err)
-		}
+	out, err := address.Flag("output", *outputFlag, address.Path, address.GCS, address.Table)
+	if err != nil {
+		return Options{}, err
 	}
-	if *outputFlag == "" {
-		return Options{}, fmt.Errorf("--output is required: a directory, gs:// prefix or bq://project.dataset.table")
+	deadA, err := address.Optional("dead_letter", *deadFlag, address.Path, address.GCS)
+	if err != nil {
+		return Options{}, err
 	}
-	out := strings.TrimSuffix(*outputFlag, "/")
-	outTable := isTable(out)
-	if outTable {
-		if _, err := bigquery.ParseTable(out); err != nil {
-			return Options{}, fmt.Errorf("--output: %w", err)
-		}
+	if _, err := address.Optional("lake", *lakeFlag, address.Path, address.GCS); err != nil {
+		return Options{}, err
 	}
-	dead, alerts := *deadFlag, *alertsFlag
+	if _, err := address.Optional("staging", *stagingFlag, address.Path, address.GCS); err != nil {
+		return Options{}, err
+	}
+	if _, err := address.Optional("baseline_model", *baselineModelFlag, address.Path, address.GCS); err != nil {
+		return Options{}, err
+	}
+	outTable := out.Kind == address.Table
+	dead, alerts := deadA.String(), *alertsFlag
 	if outTable && (dead == "" || alerts == "") {
 		return Options{}, fmt.Errorf("--dead_letter and --alerts are required with --output=%s (directories, gs:// prefixes, or a topic or table for --alerts)", out)
 	}
 	var dests []string
 	for _, a := range strings.Split(alerts, ",") {
-		if a = strings.TrimSuffix(strings.TrimSpace(a), "/"); a == "" {
+		if a = strings.TrimSpace(a); a == "" {
 			continue
 		}
-		if isTable(a) {
-			if _, err := bigquery.ParseTable(a); err != nil {
-				return Options{}, fmt.Errorf("--alerts: %w", err)
-			}
+		addr, err := address.Flag("alerts", a, address.Path, address.GCS, address.Topic, address.Table)
+		if err != nil {
+			return Options{}, err
 		}
-		if pubsub.IsAddress(a) {
-			if _, err := pubsub.ParseTopic(a); err != nil {
-				return Options{}, fmt.Errorf("--alerts: %w", err)
-			}
-		}
-		dests = append(dests, a)
-	}
-	if *lakeFlag != "" && (isTable(*lakeFlag) || pubsub.IsAddress(*lakeFlag)) {
-		return Options{}, fmt.Errorf("--lake=%s: the raw lake is files; give a directory or gs:// prefix", *lakeFlag)
-	}
-	if isTable(dead) {
-		return Options{}, fmt.Errorf("--dead_letter=%s: the orders job writes failures to files; give a directory or gs:// prefix", dead)
+		dests = append(dests, addr.String())
 	}
 	if dead == "" {
-		dead = files.Join(out, "dead")
+		dead = files.Join(out.String(), "dead")
 	}
 	if len(dests) == 0 {
-		dests = []string{files.Join(out, "alerts")}
+		dests = []string{files.Join(out.String(), "alerts")}
 	}
-	if *windowFlag <= 0 {
-		return Options{}, fmt.Errorf("--window=%s must be positive (e.g. --window=1m)", *windowFlag)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+		zero bool
+	}{{"window", *windowFlag, false}, {"idle_stop", *idleFlag, true}, {"baseline_refresh", *baselineRefreshFlag, false}} {
+		if err := address.Duration(d.name, d.v, address.MinDuration, d.zero); err != nil {
+			return Options{}, err
+		}
 	}
 	spec, err := detectorSpec()
 	if err != nil {
 		return Options{}, err
 	}
-	var dims []string
-	for _, d := range strings.Split(*dimsFlag, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			dims = append(dims, d)
-		}
+	dims, err := dimensions(*dimsFlag)
+	if err != nil {
+		return Options{}, err
 	}
 	staging := *stagingFlag
 	if staging == "" {
 		staging = filepath.Join(os.TempDir(), "beamline-orders-staging-"+time.Now().UTC().Format("20060102T150405.000000000"))
 	}
-	return Options{Input: *inputFlag, Output: out, Alerts: dests, Lake: strings.TrimSuffix(*lakeFlag, "/"), DeadLetter: strings.TrimSuffix(dead, "/"),
-		Window: *windowFlag, Detector: spec, Dimensions: dims, IdleStop: *idleFlag, Staging: staging,
+	lake, _ := address.Optional("lake", *lakeFlag, address.Path, address.GCS)
+	return Options{Input: in.String(), Output: out.String(), Alerts: dests, Lake: lake.String(), DeadLetter: dead,
+		Window: *windowFlag, Detector: spec, Dimensions: dims, IdleStop: *idleFlag, Staging: strings.TrimSuffix(staging, "/"),
 		BaselineModel: strings.TrimSuffix(*baselineModelFlag, "/"), BaselineName: *baselineNameFlag, BaselineRefresh: *baselineRefreshFlag}, nil
 }
 
@@ -238,6 +341,12 @@ func detectorSpec() (ratealarm.Spec, error) {
 	case "mad":
 		spec = ratealarm.Spec{Detector: "mad", MAD: &ratealarm.MAD{Window: 60, K: 6, MinExpected: 2}}
 	case "threshold":
+		switch {
+		case *minFlag < 0 || *maxFlag < 0:
+			return spec, fmt.Errorf("--min=%g --max=%g: counts are never negative; give --min and/or --max of at least 0 (e.g. --min=1 --max=100 orders per window)", *minFlag, *maxFlag)
+		case *maxFlag > 0 && *minFlag >= *maxFlag:
+			return spec, fmt.Errorf("--min=%g is not below --max=%g: every window would alarm; give --min below --max (e.g. --min=1 --max=100), or --max=0 for no upper bound", *minFlag, *maxFlag)
+		}
 		spec = ratealarm.Spec{Detector: "threshold", Threshold: &ratealarm.Threshold{Min: *minFlag, Max: *maxFlag}}
 	case "seasonal":
 		if *baselineModelFlag != "" && *baselineFlag != "" {

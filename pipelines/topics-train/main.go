@@ -23,6 +23,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/beamline/beamline/internal/jsonx"
+	"github.com/beamline/beamline/io/address"
 	"github.com/beamline/beamline/io/files"
 	"github.com/beamline/beamline/io/modelstore"
 	"github.com/beamline/beamline/models/textclass"
@@ -34,21 +35,22 @@ import (
 )
 
 var (
-	inputFlag    = flag.String("input", "", "glob of labelled NDJSON documents {\"id\",\"text\",\"labels\"} (required)")
-	modelDirFlag = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
-	nameFlag     = flag.String("name", "topics", "model name in the store")
-	deadFlag     = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
-	algoFlag     = flag.String("algorithm", textclass.AlgoLinear, "linear (softmax regression: best recall@5) or svm (multi-class hinge: best precision@1), whose fitting worker holds the training documents; cnb (complement NB) or nb (multinomial NB), which scale out")
-	heldOutFlag  = flag.Int("held_out", 20, "percent of documents (by stable hash of the id) kept out of training for the report")
-	ngramsFlag   = flag.Int("ngrams", 1, "word n-grams 1..N")
-	stopFlag     = flag.String("stop_words", "english", "stop-word list: english or none")
-	minDFFlag    = flag.Int("min_df", 0, "keep terms found in at least this many training documents (0: the algorithm's best on the Debian corpus, 1 for linear, 2 for the others)")
-	maxDFFlag    = flag.Float64("max_df", 0.5, "drop terms found in more than this share of training documents (1 keeps all)")
-	maxFeatFlag  = flag.Int("max_features", 0, "keep at most this many terms, the most frequent (0: all)")
-	selectFlag   = flag.Int("select", 0, "keep this many terms of best chi² after the vocabulary (0: all)")
-	alphaFlag    = flag.Float64("alpha", 0, "Naive Bayes smoothing (0: the default, 1; complement NB is often best near 0.3)")
-	epochsFlag   = flag.Int("epochs", 0, "linear and svm: passes over the data (0: the defaults, 4 and 8)")
-	maxBytesFlag = flag.Int("max_text", 100_000, "longest text accepted, in characters; longer documents go to the dead letter")
+	inputFlag     = flag.String("input", "", "glob of labelled NDJSON documents {\"id\",\"text\",\"labels\"} (required)")
+	modelDirFlag  = flag.String("model_dir", "", "model store root: a directory or gs:// prefix (required)")
+	nameFlag      = flag.String("name", "topics", "model name in the store")
+	overwriteFlag = flag.Bool("overwrite", false, "replace what a previous run left in --dead_letter: the run writes a fresh folder and swaps it in once it succeeded")
+	deadFlag      = flag.String("dead_letter", "", "directory or gs:// prefix for rejected lines (default <model_dir>/_dead/<name>/<run>)")
+	algoFlag      = flag.String("algorithm", textclass.AlgoLinear, "linear (softmax regression: best recall@5) or svm (multi-class hinge: best precision@1), whose fitting worker holds the training documents; cnb (complement NB) or nb (multinomial NB), which scale out")
+	heldOutFlag   = flag.Int("held_out", 20, "percent of documents (by stable hash of the id) kept out of training for the report")
+	ngramsFlag    = flag.Int("ngrams", 1, "word n-grams 1..N")
+	stopFlag      = flag.String("stop_words", "english", "stop-word list: english or none")
+	minDFFlag     = flag.Int("min_df", 0, "keep terms found in at least this many training documents (0: the algorithm's best on the Debian corpus, 1 for linear, 2 for the others)")
+	maxDFFlag     = flag.Float64("max_df", 0.5, "drop terms found in more than this share of training documents (1 keeps all)")
+	maxFeatFlag   = flag.Int("max_features", 0, "keep at most this many terms, the most frequent (0: all)")
+	selectFlag    = flag.Int("select", 0, "keep this many terms of best chi² after the vocabulary (0: all)")
+	alphaFlag     = flag.Float64("alpha", 0, "Naive Bayes smoothing (0: the default, 1; complement NB is often best near 0.3)")
+	epochsFlag    = flag.Int("epochs", 0, "linear and svm: passes over the data (0: the defaults, 4 and 8)")
+	maxBytesFlag  = flag.Int("max_text", 100_000, "longest text accepted, in characters; longer documents go to the dead letter")
 )
 
 // Source tags the training documents.
@@ -160,11 +162,31 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	outs, err := outputs(ctx, o)
+	if err != nil {
+		return err
+	}
+	o.DeadLetter = outs.Path(o.DeadLetter)
+	if err := execute(ctx, o); err != nil {
+		outs.Abort(ctx)
+		return err
+	}
+	return outs.Commit(ctx)
+}
+
+func execute(ctx context.Context, o Options) error {
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, o)
 	res, err := runners.Run(ctx, p)
 	if err != nil {
-		return err
+		if strings.Contains(err.Error(), "vocabulary is empty after pruning") {
+			fix := "lower --min_df"
+			if o.Config.Features.MinDF <= 1 {
+				fix = "raise --max_df (every term is in more than that share of the documents, e.g. --max_df=1)"
+			}
+			return fmt.Errorf("--min_df=%d --max_df=%g left no term to train on: %s\n\ndetails:\n%w", o.Config.Features.MinDF, o.Config.Features.MaxDF, fix, err)
+		}
+		return address.Cause(err)
 	}
 	if res != nil {
 		var read, ok, dead int64
@@ -194,4 +216,50 @@ func run(ctx context.Context) error {
 	fmt.Printf("published %s/%s/%s (%d labels)\n%s\nreport: %s\n", o.ModelDir, o.Name, a.Manifest.Version,
 		len(a.Manifest.Labels), r.Summary(), files.Join(o.ModelDir, o.Name, a.Manifest.Version, textclass.FileReportHTML))
 	return nil
+}
+
+// checkPlaces runs the flags' addresses through the address layer before anything is built:
+// their kinds, what the runner's workers can reach, an input glob that matches nothing, and a
+// dead letter inside the model store's model.
+func checkPlaces(ctx context.Context, o Options) error {
+	in, err := address.Flag("input", o.Input, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	store, err := address.Flag("model_dir", o.ModelDir, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	dead, err := address.Flag("dead_letter", o.DeadLetter, address.Path, address.GCS)
+	if err != nil {
+		return err
+	}
+	runner := runners.FromFlags().Runner
+	for _, n := range []address.Dest{{Flag: "input", Addr: in}, {Flag: "model_dir", Addr: store}, {Flag: "dead_letter", Addr: dead}} {
+		if err := address.Remote(runner, n.Flag, n.Addr); err != nil {
+			return err
+		}
+	}
+	if err := address.Matches(ctx, "input", in); err != nil {
+		return err
+	}
+	model, _ := address.Parse(files.Join(o.ModelDir, o.Name))
+	if err := address.Overlap(address.Dest{Flag: "model_dir", Addr: model}, address.Dest{Flag: "dead_letter", Addr: dead}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// outputs checks the places, then the dead letter folder when one is given (the default is
+// new for every run).
+func outputs(ctx context.Context, o Options) (*address.Outputs, error) {
+	if err := checkPlaces(ctx, o); err != nil {
+		return nil, err
+	}
+	outs := &address.Outputs{Overwrite: *overwriteFlag}
+	if *deadFlag != "" {
+		dead, _ := address.Parse(o.DeadLetter)
+		outs.Add("dead_letter", dead)
+	}
+	return outs, outs.Prepare(ctx)
 }
