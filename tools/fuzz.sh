@@ -34,7 +34,12 @@ trap 'rm -f "$log"' EXIT
 start=$SECONDS
 n=0
 for pkg in "${pkgs[@]}"; do
-	names=$($GO test -list '^Fuzz' "$pkg" | grep -E '^Fuzz' || true)
+	if ! listed=$($GO test -list '^Fuzz' "$pkg" 2>&1); then
+		echo "$listed"
+		echo "fuzz.sh: go test -list failed in $pkg" >&2
+		exit 1
+	fi
+	names=$(grep -E '^Fuzz' <<<"$listed" || true)
 	for name in $names; do
 		n=$((n + 1))
 		t0=$SECONDS
