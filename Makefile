@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 export GOFLAGS := -buildvcs=false
 
-.PHONY: setup-run setup-test run run-ingest run-logs run-orders run-baseline run-topics corpus apt-lists test bench bench-ingest bench-io bench-alarms bench-logs bench-topics lint testdata clean
+.PHONY: setup-run setup-test run run-ingest run-logs run-orders run-baseline run-topics corpus apt-lists test bench bench-ingest bench-io bench-alarms bench-logs bench-topics fuzz fuzz-short lint testdata clean
 
 # The main jobs on prism over local data: ingest of testdata, the access-log analytics over a
 # real Apache log (out/logs/report.html), and a replay of a generated day of orders with
@@ -93,6 +93,16 @@ bench-topics: corpus
 
 bench-ingest:
 	$(GO) run ./internal/dev/benchingest -n 1000000
+
+# Fuzz every parser (JSON, CSV, text, access logs and LogFormat strings, event times, the
+# sources config, the Record/Failure/Hit coders, Pub/Sub addresses): each Fuzz target of the
+# module, one go test -fuzz at a time, 120 s each; fuzz-short gives each 20 s for make test.
+# A crasher is written under the package's testdata/fuzz/ and the script prints its path.
+fuzz:
+	tools/fuzz.sh 120
+
+fuzz-short:
+	tools/fuzz.sh 20
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

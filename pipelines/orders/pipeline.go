@@ -90,7 +90,8 @@ func Spec() clean.Spec {
 		},
 		Normalise: &clean.NormaliseSpec{
 			Trim: true, Upper: []string{"country"}, Emails: []string{"customer.email"},
-			Money: []clean.MoneyField{{Amount: "total", Currency: "currency"}},
+			Money:      []clean.MoneyField{{Amount: "total", Currency: "currency"}},
+			Timestamps: []clean.TimeField{{Field: "created_at", Format: "auto"}}, // the history keeps UTC
 		},
 		EventTime: &clean.TimeField{Field: "created_at", Format: "auto"},
 	}

@@ -137,7 +137,12 @@ func ParseAccessLog(s beam.Scope, format string, in beam.PCollection, opts ...Ac
 	return beam.ParDo2(s, fn, in)
 }
 
-const hitCoderVersion = 1
+// hitCoderVersion 2 writes the time as seconds and nanoseconds (1 wrote UnixNano).
+const hitCoderVersion = 2
+
+// maxZoneOffset bounds the offsets DecodeHit accepts, well past any a layout reads (time.Parse
+// takes up to ±24:59).
+const maxZoneOffset = 7 * 24 * 3600
 
 // EncodeHit is the Beam coder for Hit: length-prefixed strings and varints, cheaper than
 // the default schema coder and able to carry the time's offset.
@@ -158,9 +163,12 @@ func EncodeHit(h Hit) ([]byte, error) {
 	if h.Time.IsZero() {
 		b = append(b, 0)
 	} else {
+		// Seconds and nanoseconds apart: UnixNano only holds the years 1678 to 2262, and a log
+		// line may say 0001 or 9999.
 		_, off := h.Time.Zone()
 		b = append(b, 1)
-		b = binary.AppendVarint(b, h.Time.UnixNano())
+		b = binary.AppendVarint(b, h.Time.Unix())
+		b = binary.AppendUvarint(b, uint64(h.Time.Nanosecond()))
 		b = binary.AppendVarint(b, int64(off))
 	}
 	for _, v := range []int64{int64(h.Status), h.Bytes, int64(h.Duration), h.BytesIn, h.BytesOut, int64(h.Port), h.Line} {
@@ -189,8 +197,13 @@ func DecodeHit(b []byte) (Hit, error) {
 		*p = d.str()
 	}
 	if d.byte() == 1 {
-		ns, off := d.varint(), d.varint()
-		h.Time = time.Unix(0, ns).In(zoneAt(int(off)))
+		sec, ns, off := d.varint(), d.uvarint(), d.varint()
+		// EncodeHit writes ns < 1e9, a second time.Unix keeps, a bounded offset, and no zero time.
+		if t := time.Unix(sec, int64(ns)); ns >= 1e9 || t.Unix() != sec || t.IsZero() || off <= -maxZoneOffset || off >= maxZoneOffset {
+			d.bad = true
+		} else {
+			h.Time = t.In(zoneAt(int(off)))
+		}
 	}
 	h.Status = int(d.varint())
 	h.Bytes = d.varint()
@@ -199,7 +212,9 @@ func DecodeHit(b []byte) (Hit, error) {
 	h.BytesOut = d.varint()
 	h.Port = int(d.varint())
 	h.Line = d.varint()
-	if n := d.uvarint(); n > 0 && n <= uint64(len(all)) {
+	if n := d.uvarint(); n > uint64(len(all)-d.i)/2 { // every field takes two bytes at least
+		d.bad = true
+	} else if n > 0 {
 		h.Extra = make([]Field, n)
 		for i := range h.Extra {
 			h.Extra[i] = Field{Name: d.str(), Value: d.str()}

@@ -229,5 +229,12 @@ func (d *decoder) time() time.Time {
 	}
 	s := d.Varint()
 	ns := d.Uvarint()
-	return time.Unix(s, int64(ns)).UTC()
+	// appendTime writes ns < 1e9 and a second time.Unix keeps: anything else is corrupt,
+	// and would decode to a time that encodes differently.
+	t := time.Unix(s, int64(ns)).UTC()
+	if d.Err == nil && (ns >= 1e9 || t.Unix() != s) {
+		d.Err = wire.ErrShort
+		return time.Time{}
+	}
+	return t
 }
