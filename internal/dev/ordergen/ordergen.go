@@ -56,6 +56,95 @@ type Config struct {
 	// learn first.
 	Anomalies int
 	Countries []Country
+	// Tastes, when set, makes customers recurring people with tastes (for recommender tests
+	// and demos). Nil keeps the original output, byte for byte, for every seed.
+	Tastes *Tastes
+}
+
+// SKUs is the size of the catalogue: SKU-0000 … SKU-4999.
+const SKUs = 5000
+
+// Tastes describes customers with tastes. Each customer has two favourite categories and a
+// style; most of what they buy is in a favourite category and of their style, popular items
+// of a style more often, and some customers buy far more often than others. The catalogue
+// is split evenly into categories, each category evenly into styles. Zero fields take the
+// defaults named.
+type Tastes struct {
+	Customers  int     // default 2000
+	Categories int     // default 20
+	Styles     int     // per category, default 4
+	Loyalty    float64 // share of lines in a favourite category, default 0.85
+	StyleShare float64 // share of lines of the customer's style, default 0.8
+}
+
+func (t Tastes) withDefaults() Tastes {
+	if t.Customers <= 0 {
+		t.Customers = 2000
+	}
+	if t.Categories <= 0 {
+		t.Categories = 20
+	}
+	if t.Styles <= 0 {
+		t.Styles = 4
+	}
+	if t.Loyalty <= 0 {
+		t.Loyalty = 0.85
+	}
+	if t.StyleShare <= 0 {
+		t.StyleShare = 0.8
+	}
+	return t
+}
+
+// Category is the category of a SKU number under t, e.g. "cat-07".
+func (t Tastes) Category(sku int) string {
+	t = t.withDefaults()
+	return fmt.Sprintf("cat-%02d", min(sku/(SKUs/t.Categories), t.Categories-1))
+}
+
+// tasteModel draws customers and items for Tastes from its own random stream, so the times
+// and the other fields of the orders stay those of the same seed without tastes.
+type tasteModel struct {
+	t        Tastes
+	r        *rand.Rand
+	cum      []float64 // cumulative activity of customers
+	fav      [][2]int
+	style    []int
+	perCat   int
+	perStyle int
+}
+
+func newTasteModel(t Tastes, seed uint64) *tasteModel {
+	t = t.withDefaults()
+	m := &tasteModel{t: t, r: rand.New(rand.NewPCG(seed, 4)), perCat: SKUs / t.Categories}
+	m.perStyle = max(m.perCat/t.Styles, 1)
+	var sum float64
+	for range t.Customers {
+		// Activity spread over two orders of magnitude: a few regulars, many occasional buyers.
+		sum += math.Exp(m.r.NormFloat64())
+		m.cum = append(m.cum, sum)
+		m.fav = append(m.fav, [2]int{m.r.IntN(t.Categories), m.r.IntN(t.Categories)})
+		m.style = append(m.style, m.r.IntN(t.Styles))
+	}
+	return m
+}
+
+func (m *tasteModel) customer() int {
+	x := m.r.Float64() * m.cum[len(m.cum)-1]
+	return min(sort.SearchFloat64s(m.cum, x), len(m.cum)-1)
+}
+
+func (m *tasteModel) sku(c int) int {
+	cat := m.fav[c][m.r.IntN(2)]
+	if m.r.Float64() >= m.t.Loyalty {
+		cat = m.r.IntN(m.t.Categories)
+	}
+	st := m.style[c]
+	if m.r.Float64() >= m.t.StyleShare {
+		st = m.r.IntN(m.t.Styles)
+	}
+	x := m.r.Float64()
+	return min(cat*m.perCat+st*m.perStyle+int(float64(m.perStyle)*x*x), SKUs-1)
 }
 
 func (c Config) withDefaults() Config {
@@ -194,6 +283,10 @@ func Write(w io.Writer, cfg Config) ([]Anomaly, error) {
 		total += c.Weight
 	}
 	bw := bufio.NewWriter(w)
+	var tm *tasteModel
+	if cfg.Tastes != nil {
+		tm = newTasteModel(*cfg.Tastes, cfg.Seed)
+	}
 	id := 0
 	for m, n := range counts {
 		start := cfg.Start.Add(time.Duration(m) * time.Minute)
@@ -204,7 +297,7 @@ func Write(w io.Writer, cfg Config) ([]Anomaly, error) {
 		sort.Ints(offs)
 		for _, off := range offs {
 			id++
-			writeOrder(bw, r, id, start.Add(time.Duration(off)*time.Millisecond), pick(r, cfg.Countries, total))
+			writeOrder(bw, r, tm, id, start.Add(time.Duration(off)*time.Millisecond), pick(r, cfg.Countries, total))
 		}
 	}
 	return an, bw.Flush()
@@ -226,7 +319,12 @@ var (
 	names    = []string{"Ana", "Ben", "Chloe", "Dmitri", "Eve", "Farah", "Goro", "Hanna"}
 )
 
-func writeOrder(w *bufio.Writer, r *rand.Rand, id int, t time.Time, c Country) {
+// writeOrder writes one order; tm nil keeps the original draws exactly.
+func writeOrder(w *bufio.Writer, r *rand.Rand, tm *tasteModel, id int, t time.Time, c Country) {
+	cust := -1
+	if tm != nil {
+		cust = tm.customer()
+	}
 	n := 1 + r.IntN(3)
 	var total int64
 	items := make([]byte, 0, 160)
@@ -240,10 +338,20 @@ func writeOrder(w *bufio.Writer, r *rand.Rand, id int, t time.Time, c Country) {
 		if j > 0 {
 			items = append(items, ',')
 		}
-		items = fmt.Appendf(items, `{"sku":"SKU-%04d","qty":%d,"price":%s}`, r.IntN(5000), qty, money(price, c.Currency))
+		sku := r.IntN(SKUs)
+		if tm == nil {
+			items = fmt.Appendf(items, `{"sku":"SKU-%04d","qty":%d,"price":%s}`, sku, qty, money(price, c.Currency))
+			continue
+		}
+		sku = tm.sku(cust)
+		items = fmt.Appendf(items, `{"sku":"SKU-%04d","qty":%d,"price":%s,"category":%q}`, sku, qty, money(price, c.Currency), tm.t.Category(sku))
+	}
+	custID := r.IntN(5000)
+	if tm != nil {
+		custID = cust
 	}
 	fmt.Fprintf(w, `{"order_id":"O-%06d","created_at":%q,"customer":{"id":"C-%d","email":"%s.%d@example.com"},"country":%q,"currency":%q,"total":%q,"payment":%q,"items":[%s]}`+"\n",
-		id, t.Format(time.RFC3339Nano), r.IntN(5000), names[r.IntN(len(names))], r.IntN(1000), c.Code, c.Currency,
+		id, t.Format(time.RFC3339Nano), custID, names[r.IntN(len(names))], r.IntN(1000), c.Code, c.Currency,
 		money(total, c.Currency), payments[r.IntN(len(payments))], items)
 }
 

@@ -3,9 +3,13 @@ package ordergen_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"testing"
 	"time"
 
@@ -165,5 +169,115 @@ func TestAnomaliesAreInjected(t *testing.T) {
 		if !inside && counts[m] != base[m] {
 			t.Fatalf("minute %d outside anomalies: %d orders, %d without anomalies", m, counts[m], base[m])
 		}
+	}
+}
+
+// The output without Tastes is what it was before Tastes existed: SHA-256 of Write, computed
+// with the code of commit 66655eb, for the configs other tests and `make run-orders` use.
+func TestOutputUnchangedWithoutTastes(t *testing.T) {
+	tests := []struct {
+		cfg  ordergen.Config
+		want string
+	}{
+		{ordergen.Config{Seed: 1, Start: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), Span: 24 * time.Hour, Anomalies: 5},
+			"01001c651de41e634320a06d9c015369fd6412d4cd0427791ba7015302bd3344"},
+		{ordergen.Config{Seed: 7, Span: 3 * 24 * time.Hour, PerMinute: 2, Anomalies: 6},
+			"0f162998dbb8acfb7fcb7be73fcf5b5cf40ce3384646566be778968a878bbd62"},
+		{ordergen.Config{Seed: 4, Span: 12 * time.Hour, PerMinute: 3},
+			"f3d501cc90c9047fb27e5f07604c7a8b5d2296ee4d9c4a6cb579a0255429cac5"},
+	}
+	for _, tc := range tests {
+		h := sha256.New()
+		if _, err := ordergen.Write(h, tc.cfg); err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != tc.want {
+			t.Errorf("Write(seed %d) SHA-256 = %s, want %s", tc.cfg.Seed, got, tc.want)
+		}
+	}
+}
+
+type tasteOrder struct {
+	CreatedAt string `json:"created_at"`
+	Customer  struct{ ID string }
+	Total     string `json:"total"`
+	Items     []struct {
+		SKU      string
+		Category string
+	}
+}
+
+func readTasteOrders(t *testing.T, cfg ordergen.Config) []tasteOrder {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := ordergen.Write(&buf, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var out []tasteOrder
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		var o tasteOrder
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// With Tastes, orders keep the times and totals of the same seed without; customers are
+// recurring, every line names its SKU's category, and most of a customer's lines fall in
+// two categories.
+func TestTastes(t *testing.T) {
+	base := ordergen.Config{Seed: 3, Span: 2 * 24 * time.Hour, PerMinute: 4, Anomalies: -1}
+	withT := base
+	withT.Tastes = &ordergen.Tastes{Customers: 300}
+	plain, tasty := readTasteOrders(t, base), readTasteOrders(t, withT)
+	if len(plain) != len(tasty) {
+		t.Fatalf("%d orders with tastes, %d without", len(tasty), len(plain))
+	}
+	perCust := map[string]map[string]int{}
+	lines := map[string]int{}
+	for i, o := range tasty {
+		if o.CreatedAt != plain[i].CreatedAt || o.Total != plain[i].Total {
+			t.Fatalf("order %d: %s %s with tastes, %s %s without", i, o.CreatedAt, o.Total, plain[i].CreatedAt, plain[i].Total)
+		}
+		if perCust[o.Customer.ID] == nil {
+			perCust[o.Customer.ID] = map[string]int{}
+		}
+		for _, it := range o.Items {
+			var n int
+			if _, err := fmt.Sscanf(it.SKU, "SKU-%04d", &n); err != nil || n >= ordergen.SKUs {
+				t.Fatalf("order %d: SKU %q", i, it.SKU)
+			}
+			if want := withT.Tastes.Category(n); it.Category != want {
+				t.Fatalf("order %d: %s in category %q, want %q", i, it.SKU, it.Category, want)
+			}
+			perCust[o.Customer.ID][it.Category]++
+			lines[o.Customer.ID]++
+		}
+	}
+	if len(perCust) > 300 || len(perCust) < 250 {
+		t.Errorf("%d distinct customers, want most of the 300", len(perCust))
+	}
+	// Share of lines in each customer's two most bought categories, over customers with 20+ lines.
+	var top2, all int
+	for c, cats := range perCust {
+		if lines[c] < 20 {
+			continue
+		}
+		var ns []int
+		for _, n := range cats {
+			ns = append(ns, n)
+		}
+		sort.Sort(sort.Reverse(sort.IntSlice(ns)))
+		top2 += ns[0]
+		if len(ns) > 1 {
+			top2 += ns[1]
+		}
+		all += lines[c]
+	}
+	if all == 0 || float64(top2)/float64(all) < 0.8 {
+		t.Errorf("%d of %d lines in the customer's top two categories, want ≥ 80%%", top2, all)
 	}
 }

@@ -21,6 +21,7 @@ var (
 	start     = flag.String("start", "2026-11-16", "first day (a Monday by default), YYYY-MM-DD")
 	anomalies = flag.Int("anomalies", 5, "anomalies to inject, in ordergen's rotation: three spikes, two drops, a silence, …")
 	seed      = flag.Uint64("seed", 1, "generator seed")
+	customers = flag.Int("tastes", 0, "if > 0, that many recurring customers with tastes (two favourite categories and a style; items carry a category), for the recommender")
 )
 
 func main() {
@@ -43,6 +44,12 @@ func run() error {
 		return fmt.Errorf("--start=%s: want YYYY-MM-DD: %v", *start, err)
 	}
 	cfg := ordergen.Config{Seed: *seed, Start: day, Span: time.Duration(*days) * 24 * time.Hour, Anomalies: *anomalies}
+	if *customers < 0 {
+		return fmt.Errorf("--tastes=%d must not be negative (e.g. --tastes=2000)", *customers)
+	}
+	if *customers > 0 {
+		cfg.Tastes = &ordergen.Tastes{Customers: *customers}
+	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err
 	}
