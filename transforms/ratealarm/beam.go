@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -134,9 +132,8 @@ func WithPolicy(p Policy) DetectOption { return func(c *detectConfig) { c.policy
 // BaselineFrom, the version of the loaded baseline replaces it once one has loaded.
 func ModelVersion(v string) DetectOption { return func(c *detectConfig) { c.version = v } }
 
-// MaxQuiet is how many windows without a count in a row a key is still judged, as zeros
-// (so it can raise silence), before Detect stops its timers for it; the key wakes up with its
-// next count, and the windows of the gap beyond MaxQuiet are skipped in one step. Default 60.
+// MaxQuiet is how many empty windows in a row a key is still judged (and can raise silence)
+// before Detect stops its timers for it; the key wakes up with its next count. Default 60.
 func MaxQuiet(n int) DetectOption { return func(c *detectConfig) { c.maxQuiet = n } }
 
 // Lateness is how long after a window Detect still accepts corrections for it; give it
@@ -157,24 +154,18 @@ func Lateness(d time.Duration) DetectOption { return func(c *detectConfig) { c.l
 func BoundedInput() DetectOption { return func(c *detectConfig) { c.bounded = true } }
 
 // Detect runs the detector spec names over each key's series of window counts and sends
-// alerts through the alarm Policy. It is a stateful DoFn keyed by WindowCount.Key around the
-// pure core Judge: per key, a small bounded KeyState (the detector's State, the AlarmState,
-// the windows still open to corrections) in value state, and the counts of windows not judged
-// yet in map state, one entry per window. Each count sets an event-time timer at the end of
-// its window; when the watermark passes it, the key's windows are judged in window order up to
-// that one, so the result does not depend on the order the counts arrive in (Flink's batch
-// runner hands a key its counts in any order, then fires the timers). A window with no count
-// is judged as zero from a timer, for at most MaxQuiet such windows in a row: a key that goes
-// quiet raises silence from its timers, then sleeps until its next count, and the rest of the
-// gap is skipped in one step, so a gap of a year costs no more than one of an hour (an alarm
-// raised in the gap stays active across it; see the package doc).
+// alerts through the alarm Policy. It is a stateful DoFn keyed by WindowCount.Key: the
+// detector's State and the AlarmState live in Beam state, and an event-time timer at the
+// end of each window judges it once the watermark has passed, in window order, with zero for
+// a window that had no count: a key that goes quiet raises silence from its timers. After
+// MaxQuiet empty windows the timers stop until the key counts again.
 //
 // Late data: a count for a window already judged (Count with AllowedLateness) is added to
-// that window's count within Lateness. If that window raised an alert, Detect sends the same
-// alert again with Kind "corrected" and the new Observed count, so consumers can update what
-// they showed; otherwise it sends nothing. The detector and alarm state are not rewound: the
-// correction neither raises nor withdraws an alarm, and the models learn from the on-time
-// count. A count older than Lateness is dropped.
+// that window's stored count within Lateness. If that window raised an alert, Detect sends
+// the same alert again with Kind "corrected" and the new Observed count, so consumers can
+// update what they showed; otherwise it sends nothing. The detector and alarm state are not
+// rewound: the correction neither raises nor withdraws an alarm, and the models learn from
+// the on-time count.
 //
 // The end of a bounded input looks like silence to an event-time detector: the last
 // MaxQuiet windows after the data stops are judged as zeros. BoundedInput drops those alerts.
@@ -218,9 +209,7 @@ func Detect(s beam.Scope, counts beam.PCollection, spec Spec, opts ...DetectOpti
 	alerts := beam.ParDo(s, &detectFn{
 		Spec: spec, Policy: c.policy, ModelVersion: c.version, MaxQuiet: c.maxQuiet, Store: c.store,
 		Lateness: int64(c.lateness / time.Millisecond),
-		Head:     state.MakeValueState[[]byte]("head"),
-		Pending:  state.MakeMapState[int64, int64]("pending"),
-		Due:      timers.InEventTime("due"),
+		St:       state.MakeValueState[[]byte]("ratealarm"),
 		Tick:     timers.InEventTime("tick"),
 	}, keyed)
 	if !c.bounded {
@@ -254,17 +243,28 @@ func (*inputEndFn) ProcessElement(ctx context.Context, a Alert, end func(*int64)
 	emit(a)
 }
 
+// keyState is everything Detect remembers about one key. Times are Unix milliseconds.
+type keyState struct {
+	Size    int64           `json:"size"`    // window length
+	Next    int64           `json:"next"`    // start of the next window to judge; 0 before the first count
+	Timer   int64           `json:"timer"`   // when the tick timer fires; 0 when not set
+	Quiet   int             `json:"quiet"`   // empty windows in a row
+	Pending map[int64]int64 `json:"pending"` // counts of windows not judged yet
+	Judged  map[int64]int64 `json:"judged"`  // counts of recent judged windows, for corrections
+	Sent    map[int64]Alert `json:"sent"`    // alerts of recent judged windows
+	Det     State           `json:"det"`
+	Alarm   AlarmState      `json:"alarm"`
+}
+
 type detectFn struct {
-	Spec         Spec                    `json:"spec"`
-	Policy       Policy                  `json:"policy"`
-	ModelVersion string                  `json:"model_version"`
-	MaxQuiet     int                     `json:"max_quiet"`
-	Lateness     int64                   `json:"lateness_ms"`
-	Head         state.Value[[]byte]     `json:"head"`    // the key's KeyState, as JSON: bounded
-	Pending      state.Map[int64, int64] `json:"pending"` // counts of windows not judged yet
-	Due          timers.EventTime        `json:"due"`     // one per window with a count, tagged start/size
-	Tick         timers.EventTime        `json:"tick"`    // the next quiet window
-	Store        *storeRef               `json:"store,omitempty"`
+	Spec         Spec                `json:"spec"`
+	Policy       Policy              `json:"policy"`
+	ModelVersion string              `json:"model_version"`
+	MaxQuiet     int                 `json:"max_quiet"`
+	Lateness     int64               `json:"lateness_ms"`
+	St           state.Value[[]byte] `json:"st"`
+	Tick         timers.EventTime    `json:"tick"`
+	Store        *storeRef           `json:"store,omitempty"`
 	det          Detector
 	version      string          // stamped on alerts
 	src          *BaselineSource // with Store: the worker's shared source
@@ -317,59 +317,35 @@ func (f *detectFn) follow(ctx context.Context) error {
 	return nil
 }
 
-func (f *detectFn) judge() Judge {
-	return Judge{Detector: f.det, Policy: f.Policy, MaxQuiet: f.MaxQuiet,
-		Lateness: time.Duration(f.Lateness) * time.Millisecond, Version: f.version}
-}
-
-func (f *detectFn) load(sp state.Provider) (*KeyState, error) {
-	b, ok, err := f.Head.Read(sp)
+func (f *detectFn) load(sp state.Provider) (*keyState, error) {
+	b, ok, err := f.St.Read(sp)
 	if err != nil {
 		return nil, fmt.Errorf("ratealarm.Detect: reading state: %w", err)
 	}
-	ks := &KeyState{}
+	ks := &keyState{}
 	if ok {
 		if err := json.Unmarshal(b, ks); err != nil {
 			return nil, fmt.Errorf("ratealarm.Detect: decoding state: %w", err)
 		}
 	}
+	if ks.Pending == nil {
+		ks.Pending = map[int64]int64{}
+	}
+	if ks.Judged == nil {
+		ks.Judged = map[int64]int64{}
+	}
+	if ks.Sent == nil {
+		ks.Sent = map[int64]Alert{}
+	}
 	return ks, nil
 }
 
-func (f *detectFn) save(sp state.Provider, ks *KeyState) error {
+func (f *detectFn) save(sp state.Provider, ks *keyState) error {
 	b, err := json.Marshal(ks)
 	if err != nil {
 		return err
 	}
-	return f.Head.Write(sp, b)
-}
-
-// beamPending is a key's Pending in Beam map state.
-type beamPending struct {
-	sp state.Provider
-	m  *state.Map[int64, int64]
-}
-
-func (p beamPending) Get(start int64) (int64, bool, error) { return p.m.Get(p.sp, start) }
-func (p beamPending) Put(start, n int64) error             { return p.m.Put(p.sp, start, n) }
-func (p beamPending) Remove(start int64) error             { return p.m.Remove(p.sp, start) }
-
-// dueTag names a window's Due timer: its start and size in Unix ms, "start/size".
-func dueTag(start, size int64) string {
-	return strconv.FormatInt(start, 10) + "/" + strconv.FormatInt(size, 10)
-}
-
-func parseDueTag(tag string) (start, size int64, err error) {
-	a, b, ok := strings.Cut(tag, "/")
-	if ok {
-		if start, err = strconv.ParseInt(a, 10, 64); err == nil {
-			size, err = strconv.ParseInt(b, 10, 64)
-		}
-	}
-	if !ok || err != nil || size <= 0 {
-		return 0, 0, fmt.Errorf("ratealarm.Detect: timer tag %q is not start/size", tag)
-	}
-	return start, size, nil
+	return f.St.Write(sp, b)
 }
 
 func (f *detectFn) ProcessElement(ctx context.Context, sp state.Provider, tp timers.Provider, key string, c WindowCount, emit func(Alert)) error {
@@ -386,17 +362,26 @@ func (f *detectFn) ProcessElement(ctx context.Context, sp state.Provider, tp tim
 	if err != nil {
 		return err
 	}
-	due, corrected, err := f.judge().Add(ks, beamPending{sp, &f.Pending}, c)
-	switch {
-	case err != nil:
-		return fmt.Errorf("ratealarm.Detect: %w", err)
-	case due:
-		// The watermark passing the window's end judges it (and any earlier one first):
-		// arrival order does not matter.
-		f.Due.Set(tp, time.UnixMilli(start+size), timers.WithTag(dueTag(start, size)))
-		return nil
-	case corrected != nil:
-		emit(*corrected)
+	ks.Size = size
+	if ks.Next != 0 && start < ks.Next { // a correction of a judged window
+		if n, ok := ks.Judged[start]; ok {
+			ks.Judged[start] = n + c.Count
+			if a, ok := ks.Sent[start]; ok {
+				a.Kind, a.Observed = string(Corrected), float64(n+c.Count)
+				ks.Sent[start] = a
+				emit(a)
+			}
+		}
+		return f.save(sp, ks)
+	}
+	if ks.Next == 0 || (ks.Timer == 0 && ks.Quiet >= f.MaxQuiet) {
+		// First count, or waking after a long silence that was already judged: skip the gap.
+		ks.Next, ks.Quiet = start, 0
+	}
+	ks.Pending[start] += c.Count
+	if ks.Timer == 0 {
+		ks.Timer = ks.Next + ks.Size
+		f.Tick.Set(tp, time.UnixMilli(ks.Timer))
 	}
 	return f.save(sp, ks)
 }
@@ -409,20 +394,60 @@ func (f *detectFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Pro
 	if err != nil {
 		return err
 	}
-	j, p := f.judge(), beamPending{sp, &f.Pending}
-	if timer.Family == f.Tick.Family {
-		err = j.Tick(ks, p, key, emit)
-	} else {
-		var start, size int64
-		if start, size, err = parseDueTag(timer.Tag); err == nil {
-			err = j.Due(ks, p, key, start, size, emit)
-		}
+	fire := ks.Timer
+	ks.Timer = 0
+	for ks.Size > 0 && ks.Next+ks.Size <= fire {
+		f.judge(key, ks, emit)
 	}
-	if err != nil {
-		return err
-	}
-	if ks.Tick != 0 {
-		f.Tick.Set(tp, time.UnixMilli(ks.Tick))
+	if len(ks.Pending) > 0 || ks.Quiet < f.MaxQuiet {
+		ks.Timer = ks.Next + ks.Size
+		f.Tick.Set(tp, time.UnixMilli(ks.Timer))
 	}
 	return f.save(sp, ks)
+}
+
+// judge runs the detector and the alarm state machine over window ks.Next.
+func (f *detectFn) judge(key string, ks *keyState, emit func(Alert)) {
+	start := ks.Next
+	n := ks.Pending[start]
+	delete(ks.Pending, start)
+	if n == 0 {
+		ks.Quiet++
+	} else {
+		ks.Quiet = 0
+	}
+	ts := time.UnixMilli(start).UTC()
+	det := f.det
+	if sd, ok := det.(Seasonal); ok && len(sd.Keys) > 0 {
+		det = sd.ForKey(key)
+	}
+	d := det.Observe(&ks.Det, ts, float64(n))
+	kind, sev := f.Policy.Step(&ks.Alarm, d)
+	ks.Judged[start] = n
+	if kind != None {
+		a := Alert{
+			Key: key, WindowStart: ts, WindowEnd: ts.Add(time.Duration(ks.Size) * time.Millisecond),
+			Observed: d.Observed, Expected: d.Expected, Score: d.Score,
+			Detector: det.Name(), Severity: sev, Kind: string(kind), ModelVersion: f.version,
+		}
+		if kind != Resolved {
+			ks.Sent[start] = a
+		}
+		emit(a)
+	}
+	ks.Next += ks.Size
+	// Forget windows that can no longer be corrected.
+	horizon := ks.Next - f.Lateness - ks.Size
+	for _, m := range []map[int64]int64{ks.Judged} {
+		for w := range m {
+			if w < horizon {
+				delete(m, w)
+			}
+		}
+	}
+	for w := range ks.Sent {
+		if w < horizon {
+			delete(ks.Sent, w)
+		}
+	}
 }

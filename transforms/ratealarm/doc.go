@@ -8,28 +8,13 @@
 //     LearnBaseline or per key by LearnBaselines, SilenceOnly) judge one window at a time and return a Decision — none,
 //     spike, drop or silence — with the observed and expected counts and a score; their memory
 //     is a plain State value;
-//
 //   - Policy.Step is the alarm state machine: de-duplication while an alarm is active,
 //     a cooldown after it, a resolved message after M normal windows, severity from the score.
 //
-//   - Judge drives one key: it buffers counts of windows not judged yet (Pending, one entry
-//     per window) and judges the windows in event-time order as the watermark passes them,
-//     whatever order the counts arrived in; its KeyState is bounded (the detector's State,
-//     the AlarmState and the windows still open to corrections).
-//
 // The Beam wrappers are thin: Count (PCollection<record.Record> → PCollection<WindowCount>)
-// and Detect (PCollection<WindowCount> → PCollection<Alert>), a stateful DoFn around Judge:
-// KeyState in value state, Pending in map state, an event-time timer at the end of each
-// window with a count, and one more for the next window without a count, so silence comes
-// from timers.
-//
-// Silence across gaps: after a key's last count, its next MaxQuiet windows (default 60) are
-// judged as zeros, which is where silence is raised; then the key sleeps. When counts come
-// back, the whole gap is skipped in one step: the detector does not see the skipped windows,
-// they count towards the Policy's cooldown, and an alarm raised before the gap (silence)
-// stays active across it and resolves on the returning traffic. The gap is one silence run,
-// however long: work grows with the windows that hold counts, never with the time between
-// them (a year's gap costs what an hour's does).
+// and Detect (PCollection<WindowCount> → PCollection<Alert>), a stateful DoFn whose
+// event-time timers judge every window of a key in order, including the windows in which
+// the key had no events at all, so silence comes from timers.
 //
 //	counts := ratealarm.Count(s, orders, time.Minute, ratealarm.Dimensions("country"),
 //		ratealarm.AllowedLateness(5*time.Minute))
