@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/beamline/beamline/internal/dev/testenv"
 	"net"
 	"os"
 	"path/filepath"
@@ -68,25 +69,11 @@ func TestCheckBaselineModel(t *testing.T) {
 	}
 }
 
-// resetFlags puts every flag but go test's back to its default, now and after the test.
-func resetFlags(t *testing.T) {
-	t.Helper()
-	reset := func() {
-		flag.VisitAll(func(f *flag.Flag) {
-			if !strings.HasPrefix(f.Name, "test.") { // go test's own flags stay as given
-				_ = f.Value.Set(f.DefValue)
-			}
-		})
-	}
-	reset()
-	t.Cleanup(reset)
-}
-
 // checkFlags parses args as the binary would and runs every check main runs before it builds
 // the pipeline.
 func checkFlags(t *testing.T, args []string) error {
 	t.Helper()
-	resetFlags(t)
+	testenv.ResetFlags(t)
 	if err := flag.CommandLine.Parse(args); err != nil {
 		return err
 	}
