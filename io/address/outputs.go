@@ -114,8 +114,8 @@ func writableDir(flag, p string) error {
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			return fmt.Errorf("--%s=%s cannot be created: %s", flag, p, oneLine(err))
 		}
-	default:
-		return fmt.Errorf("--%s=%s: %s", flag, p, oneLine(err))
+	default: // e.g. a file where a folder above it should be
+		return fmt.Errorf("--%s=%s cannot be created: %s; give a directory whose parents are folders", flag, p, oneLine(err))
 	}
 	probe, err := os.CreateTemp(p, ".beamline-probe-*")
 	if err != nil {
