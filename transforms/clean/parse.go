@@ -260,6 +260,10 @@ func (p *Parser) parseCSV(r *record.Record) (map[string]any, *Error) {
 // encoding/csv reads from an io.Reader through a 4 KB buffer it allocates per reader, which
 // costs more than the parse itself for one line already in memory.
 func (p *Parser) splitCSV(line []byte) ([]string, error) {
+	// A CR that ends the record is what is left of a CRLF line end, as encoding/csv reads it.
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
 	comma := byte(',')
 	if p.spec.Delimiter != 0 {
 		if p.spec.Delimiter >= utf8.RuneSelf {

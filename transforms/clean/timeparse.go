@@ -134,6 +134,9 @@ func epoch(v any, unit float64) (time.Time, error) {
 	case string:
 		s = strings.TrimSpace(x)
 	case int64:
+		if math.Abs(float64(x))*unit > math.MaxInt64 { // x*unit would wrap around
+			return time.Time{}, fmt.Errorf("epoch %d is out of range", x)
+		}
 		return time.Unix(0, x*int64(unit)).UTC(), nil
 	case float64:
 		s = strconv.FormatFloat(x, 'f', -1, 64)
