@@ -89,8 +89,14 @@ func TestReadFrames(t *testing.T) {
 				t.Errorf("ReadRecords(%q) (-want +got):\n%s", c.in, diff)
 			}
 			if c.message != "" {
-				if m := recs[len(recs)-1].Attributes[record.AttrReadMessage]; !strings.Contains(m, c.message) {
-					t.Errorf("ReadRecords(%q): message %q, want it to contain %q", c.in, m, c.message)
+				var msgs []string // the messages of the records the reader marked
+				for _, r := range recs {
+					if m := r.Attributes[record.AttrReadMessage]; m != "" {
+						msgs = append(msgs, m)
+					}
+				}
+				if len(msgs) != 1 || !strings.Contains(msgs[0], c.message) {
+					t.Errorf("ReadRecords(%q): messages %q, want one containing %q", c.in, msgs, c.message)
 				}
 			}
 		})
