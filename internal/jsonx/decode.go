@@ -191,7 +191,7 @@ func (d *decoder) object(depth int) (any, bool) {
 		v, ok := d.value(depth)
 		if !ok {
 			if d.dup != "" { // a repeated key further in: prefix its path with this member's
-				d.dup = k + "." + d.dup
+				d.dup = pathSegment(k) + "." + d.dup
 			}
 			return nil, false
 		}
@@ -212,7 +212,7 @@ func (d *decoder) object(depth int) (any, bool) {
 		// the last value, a silent choice between two values a producer sent. Comparing two
 		// lengths costs nothing per record; only a refused record pays for finding the name.
 		if len(m) != len(ms) {
-			d.dup = repeated(ms)
+			d.dup = pathSegment(repeated(ms))
 			clear(ms)
 			d.members = d.members[:start]
 			return nil, false

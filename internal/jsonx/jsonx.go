@@ -136,6 +136,15 @@ func decodeLibrary(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
+// pathSegment is key as a segment of a duplicate's dotted path: the empty key is written "",
+// so that a path is never empty (FindDuplicate's "" means no duplicate).
+func pathSegment(key string) string {
+	if key == "" {
+		return `""`
+	}
+	return key
+}
+
 // FindDuplicate returns the dotted path of the first key that some object of the JSON text
 // b names twice, or "" when there is none (or b is not valid JSON). It walks b's tokens, so it
 // costs about a decode: use it where no decode already sees the keys.
@@ -177,7 +186,11 @@ func FindDuplicate(b []byte) string {
 						path = append(path, l.key)
 					}
 				}
-				return strings.Join(append(path, k), ".")
+				parts := append(path, k)
+				for i := range parts {
+					parts[i] = pathSegment(parts[i])
+				}
+				return strings.Join(parts, ".")
 			}
 			top.seen[k], top.key, expectKey = true, k, false
 			continue
