@@ -59,7 +59,7 @@ run-topics: corpus
 # failed one CI run in five on 2026-12-03.
 test: setup-test lint
 	$(GO) test -count=1 -timeout=20m $(PKGS)
-	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./internal/jsonx ./io/modelstore ./transforms/apply
+	$(GO) test -count=1 -race -timeout=20m ./transforms/record ./io/files ./io/address ./internal/jsonx ./io/modelstore ./transforms/apply
 	$(GO) test -count=1 -race -timeout=20m -run=TestBaselineSource ./transforms/ratealarm
 	$(GO) test -count=1 -race -timeout=20m -run='TestRelayExactlyOnceAndAcked' ./io/pubsub
 
@@ -96,7 +96,9 @@ bench-ingest:
 
 # Fuzz every parser (JSON, CSV, text, access logs and LogFormat strings, event times, the
 # sources config, the Record/Failure/Hit coders, Pub/Sub addresses): each Fuzz target of the
-# module, one go test -fuzz at a time, 120 s each; fuzz-short gives each 20 s for make test.
+# module, one go test -fuzz at a time, 120 s each; fuzz-short gives each 20 s. make test runs every
+# target's committed seed corpus (plain go test does), but not fuzz-short yet: its first run found
+# a real bug in jsonx within two minutes, and the other 19 targets have not had a first run.
 # A crasher is written under the package's testdata/fuzz/ and the script prints its path.
 fuzz:
 	tools/fuzz.sh 120

@@ -7,7 +7,7 @@
 # to those with a `func Fuzz…(f *testing.F)` in a _test.go file; the target names come from
 # `go test -list` on them. FUZZ_PARALLEL sets the fuzzing workers (default: GOMAXPROCS).
 #   make fuzz        120 s a target
-#   make fuzz-short   20 s a target (part of make test)
+#   make fuzz-short   20 s a target (not yet part of make test: see the Makefile)
 set -euo pipefail
 
 secs=${1:?usage: tools/fuzz.sh SECONDS [PACKAGE ...] (e.g. tools/fuzz.sh 20)}
