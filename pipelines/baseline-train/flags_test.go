@@ -2,26 +2,17 @@ package main
 
 import (
 	"context"
-	"flag"
 	"github.com/beamline/beamline/internal/dev/testenv"
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/beamline/beamline/runners"
 )
 
-// checkFlags parses args as the binary would and runs every check main runs before it builds
-// the pipeline.
-func checkFlags(t *testing.T, args []string) error {
-	t.Helper()
-	testenv.ResetFlags(t)
-	if err := flag.CommandLine.Parse(args); err != nil {
-		return err
-	}
+// checks runs every check main runs before it builds the pipeline, on the parsed flags.
+func checks() error {
 	if err := runners.Check(); err != nil {
 		return err
 	}
@@ -31,56 +22,6 @@ func checkFlags(t *testing.T, args []string) error {
 	}
 	_, err = outputs(context.Background(), o)
 	return err
-}
-
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// flagCase is one command line and what its error must say ("" for none). Every error must
-// be one line naming the flag (want holds "--flag") and the fix.
-type flagCase struct {
-	name string
-	args []string
-	want []string
-	env  map[string]string
-}
-
-func runFlagCases(t *testing.T, cases []flagCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			err := checkFlags(t, tc.args)
-			if len(tc.want) == 0 {
-				if err != nil {
-					t.Errorf("flags %q: %v, want no error", tc.args, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("flags %q: no error, want one containing %q", tc.args, tc.want)
-			}
-			msg := err.Error()
-			if strings.Contains(msg, "\n") {
-				t.Errorf("flags %q: error spans several lines: %q", tc.args, msg)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("flags %q: error %q, want it to contain %q", tc.args, msg, w)
-				}
-			}
-		})
-	}
 }
 
 // Bad flags fail before the pipeline is built, with one line naming the flag and the fix.
@@ -95,20 +36,19 @@ func TestFlags(t *testing.T) {
 	base := func(extra ...string) []string {
 		return append([]string{"--input=" + in, "--model_dir=" + models}, extra...)
 	}
-	_ = closedPort
-	runFlagCases(t, []flagCase{
-		{"ok", base("--dimensions=country"), nil, nil},
-		{"airflow adds labels and worker_binary", base("--labels={\"team\":\"data\"}", "--worker_binary=/usr/bin/true", "--runner=prism"), nil, nil},
-		{"no input", []string{"--model_dir=" + models}, []string{"--input is required"}, nil},
-		{"input matches nothing", base("--input=" + filepath.Join(dir, "none-*.jsonl")), []string{"--input=", "matches no file"}, nil},
-		{"window 1ns", base("--window=1ns"), []string{"--window=1ns must be at least 1ms"}, nil},
-		{"window 7m", base("--window=7m"), []string{"--window=7m0s", "divide a day"}, nil},
-		{"hold out 1ns", base("--hold_out=1ns"), []string{"--hold_out=1ns must be at least 1ms"}, nil},
-		{"unknown dimension", base("--dimensions=colour"), []string{"--dimensions=colour", "country, currency, payment"}, nil},
-		{"bad name", base("--name=a/b"), []string{"--name=\"a/b\""}, nil},
-		{"model dir kafka", base("--model_dir=kafka://h:1/t"), []string{"--model_dir=kafka://h:1/t", "unknown scheme"}, nil},
-		{"dead letter in the model", base("--dead_letter=" + filepath.Join(models, "order-baseline")), []string{"--model_dir", "--dead_letter", "both write to"}, nil},
-		{"dead letter not empty", base("--dead_letter=" + full), []string{"already holds 1 file(s)", "--overwrite"}, nil},
-		{"dataflow local input", base("--runner=dataflow", "--project=my-project", "--region=europe-west1", "--staging_location=gs://b/s"), []string{"--input=", "Dataflow workers cannot reach"}, nil},
-	})
+	testenv.RunFlagCases(t, []testenv.FlagCase{
+		testenv.Row("ok", base("--dimensions=country"), nil, nil),
+		testenv.Row("airflow adds labels and worker_binary", base("--labels={\"team\":\"data\"}", "--worker_binary=/usr/bin/true", "--runner=prism"), nil, nil),
+		testenv.Row("no input", []string{"--model_dir=" + models}, []string{"--input is required"}, nil),
+		testenv.Row("input matches nothing", base("--input="+filepath.Join(dir, "none-*.jsonl")), []string{"--input=", "matches no file"}, nil),
+		testenv.Row("window 1ns", base("--window=1ns"), []string{"--window=1ns must be at least 1ms"}, nil),
+		testenv.Row("window 7m", base("--window=7m"), []string{"--window=7m0s", "divide a day"}, nil),
+		testenv.Row("hold out 1ns", base("--hold_out=1ns"), []string{"--hold_out=1ns must be at least 1ms"}, nil),
+		testenv.Row("unknown dimension", base("--dimensions=colour"), []string{"--dimensions=colour", "country, currency, payment"}, nil),
+		testenv.Row("bad name", base("--name=a/b"), []string{"--name=\"a/b\""}, nil),
+		testenv.Row("model dir kafka", base("--model_dir=kafka://h:1/t"), []string{"--model_dir=kafka://h:1/t", "unknown scheme"}, nil),
+		testenv.Row("dead letter in the model", base("--dead_letter="+filepath.Join(models, "order-baseline")), []string{"--model_dir", "--dead_letter", "both write to"}, nil),
+		testenv.Row("dead letter not empty", base("--dead_letter="+full), []string{"already holds 1 file(s)", "--overwrite"}, nil),
+		testenv.Row("dataflow local input", base("--runner=dataflow", "--project=my-project", "--region=europe-west1", "--staging_location=gs://b/s"), []string{"--input=", "Dataflow workers cannot reach"}, nil),
+	}, checks)
 }

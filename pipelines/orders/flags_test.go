@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"github.com/beamline/beamline/internal/dev/testenv"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,66 +67,10 @@ func TestCheckBaselineModel(t *testing.T) {
 	}
 }
 
-// checkFlags parses args as the binary would and runs every check main runs before it builds
-// the pipeline.
-func checkFlags(t *testing.T, args []string) error {
-	t.Helper()
-	testenv.ResetFlags(t)
-	if err := flag.CommandLine.Parse(args); err != nil {
-		return err
-	}
+// checks runs every check main runs before it builds the pipeline, on the parsed flags.
+func checks() error {
 	_, _, err := prepare(context.Background())
 	return err
-}
-
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// flagCase is one command line and what its error must say ("" for none). Every error must
-// be one line naming the flag (want holds "--flag") and the fix.
-type flagCase struct {
-	name string
-	args []string
-	want []string
-	env  map[string]string
-}
-
-func runFlagCases(t *testing.T, cases []flagCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			err := checkFlags(t, tc.args)
-			if len(tc.want) == 0 {
-				if err != nil {
-					t.Errorf("flags %q: %v, want no error", tc.args, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("flags %q: no error, want one containing %q", tc.args, tc.want)
-			}
-			msg := err.Error()
-			if strings.Contains(msg, "\n") {
-				t.Errorf("flags %q: error spans several lines: %q", tc.args, msg)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("flags %q: error %q, want it to contain %q", tc.args, msg, w)
-				}
-			}
-		})
-	}
 }
 
 // Bad flags fail before the pipeline is built, with one line naming the flag and the fix.
@@ -145,45 +87,45 @@ func TestFlags(t *testing.T) {
 	base := func(extra ...string) []string {
 		return append([]string{"--input=" + in, "--output=" + out()}, extra...)
 	}
-	emu := map[string]string{"PUBSUB_EMULATOR_HOST": closedPort(t)}
+	emu := map[string]string{"PUBSUB_EMULATOR_HOST": testenv.ClosedPort(t)}
 	dataflow := []string{"--runner=dataflow", "--project=my-project", "--region=europe-west1", "--staging_location=gs://b/staging"}
 	o := out()
-	runFlagCases(t, []flagCase{
-		{"ok", base(), nil, nil},
-		{"airflow adds labels and worker_binary", base("--labels={\"team\":\"data\"}", "--worker_binary=/usr/bin/true", "--runner=prism"), nil, nil},
-		{"no input", []string{"--output=" + out()}, []string{"--input is required", "a local path"}, nil},
-		{"no output", []string{"--input=" + in}, []string{"--output is required", "gs://bucket/prefix"}, nil},
-		{"window 1ns", base("--window=1ns"), []string{"--window=1ns is too short", "at least 1ms"}, nil},
-		{"window 0", base("--window=0"), []string{"--window=0s is too short"}, nil},
-		{"idle stop 1us", base("--idle_stop=1us"), []string{"--idle_stop=1µs", "or 0 to turn it off"}, nil},
-		{"baseline refresh", base("--baseline_refresh=0"), []string{"--baseline_refresh=0s"}, nil},
-		{"alerts kafka", base("--alerts=kafka://x"), []string{"--alerts=kafka://x", `unknown scheme "kafka://"`, "pubsub://projects/P/topics/T"}, nil},
-		{"alerts subscription", base("--alerts=pubsub://projects/my-project/subscriptions/alerts"), []string{"--alerts=pubsub://projects/my-project/subscriptions/alerts is a subscription", "topics"}, nil},
-		{"alerts bad table", base("--alerts=bq://my-proj.alerts"), []string{"--alerts=bq://my-proj.alerts"}, nil},
-		{"input topic", []string{"--input=pubsub://projects/my-project/topics/orders", "--output=" + out()}, []string{"--input=pubsub://projects/my-project/topics/orders is a topic", "subscriptions/S"}, nil},
-		{"input matches nothing", []string{"--input=" + filepath.Join(dir, "none-*.jsonl"), "--output=" + out()}, []string{"--input=", "matches no file"}, nil},
-		{"input unknown scheme", []string{"--input=http://example.com/x", "--output=" + out()}, []string{"--input=http://example.com/x", "unknown scheme"}, nil},
-		{"lake table", base("--lake=bq://my-project.shop.lake"), []string{"--lake=bq://my-project.shop.lake", "does not take"}, nil},
-		{"dead letter table", base("--dead_letter=bq://my-project.shop.dead"), []string{"--dead_letter=bq://my-project.shop.dead", "does not take"}, nil},
-		{"table output needs alerts", []string{"--input=" + in, "--output=bq://my-project.shop.orders", "--dead_letter=" + out()}, []string{"--dead_letter and --alerts are required"}, nil},
-		{"dead letter in history", []string{"--input=" + in, "--output=" + o, "--dead_letter=" + filepath.Join(o, "history", "dead")}, []string{"--dead_letter=", "is inside", "--output writes"}, nil},
-		{"alerts in lake", base("--lake="+filepath.Join(o, "lake"), "--alerts="+filepath.Join(o, "lake", "alerts")), []string{"--alerts=", "is inside", "--lake writes"}, nil},
-		{"alerts twice", base("--alerts=" + filepath.Join(o, "a") + "," + filepath.Join(o, "a")), []string{"--alerts and --alerts both write to"}, nil},
-		{"lake is the history", []string{"--input=" + in, "--output=" + o, "--lake=" + filepath.Join(o, "history")}, []string{"--lake", "--output"}, nil},
-		{"output is a file", []string{"--input=" + in, "--output=" + aFile}, []string{"--output=" + aFile + " is a file, not a folder"}, nil},
-		{"output not empty", []string{"--input=" + in, "--output=" + full}, []string{"already holds 1 file(s)", "--overwrite"}, nil},
-		{"output not empty, overwrite", []string{"--input=" + in, "--output=" + full, "--overwrite"}, nil, nil},
-		{"threshold min above max", base("--detector=threshold", "--min=10", "--max=1"), []string{"--min=10 is not below --max=1", "--min=1 --max=100"}, nil},
-		{"threshold negative", base("--detector=threshold", "--min=-1"), []string{"--min=-1", "at least 0"}, nil},
-		{"threshold unset", base("--detector=threshold"), []string{"--detector=threshold", "--min/--max"}, nil},
-		{"threshold max only", base("--detector=threshold", "--max=100"), nil, nil},
-		{"unknown detector", base("--detector=zscore"), []string{"--detector=zscore", "ewma, mad, threshold or seasonal"}, nil},
-		{"seasonal without baseline", base("--detector=seasonal"), []string{"--detector=seasonal needs --baseline_model"}, nil},
-		{"seasonal empty store", base("--detector=seasonal", "--baseline_model="+t.TempDir()), []string{"--baseline_model=", "pipelines/baseline-train"}, nil},
-		{"unknown dimension", base("--dimensions=country,colour"), []string{"--dimensions=country,colour", `"colour" is not an order field`, "country, currency, payment"}, nil},
-		{"dimensions ok", base("--dimensions=country, currency"), nil, nil},
-		{"dataflow local input", append([]string{"--input=" + in, "--output=gs://b/out"}, dataflow...), []string{"--input=", "Dataflow workers cannot reach"}, nil},
-		{"pubsub unreachable", []string{"--input=pubsub://projects/my-project/subscriptions/orders", "--output=" + out()}, []string{"--input=pubsub://", "cannot reach PUBSUB_EMULATOR_HOST="}, emu},
-		{"alerts topic unreachable", base("--alerts=pubsub://projects/my-project/topics/alerts"), []string{"--alerts=pubsub://", "cannot reach"}, emu},
-	})
+	testenv.RunFlagCases(t, []testenv.FlagCase{
+		testenv.Row("ok", base(), nil, nil),
+		testenv.Row("airflow adds labels and worker_binary", base("--labels={\"team\":\"data\"}", "--worker_binary=/usr/bin/true", "--runner=prism"), nil, nil),
+		testenv.Row("no input", []string{"--output=" + out()}, []string{"--input is required", "a local path"}, nil),
+		testenv.Row("no output", []string{"--input=" + in}, []string{"--output is required", "gs://bucket/prefix"}, nil),
+		testenv.Row("window 1ns", base("--window=1ns"), []string{"--window=1ns is too short", "at least 1ms"}, nil),
+		testenv.Row("window 0", base("--window=0"), []string{"--window=0s is too short"}, nil),
+		testenv.Row("idle stop 1us", base("--idle_stop=1us"), []string{"--idle_stop=1µs", "or 0 to turn it off"}, nil),
+		testenv.Row("baseline refresh", base("--baseline_refresh=0"), []string{"--baseline_refresh=0s"}, nil),
+		testenv.Row("alerts kafka", base("--alerts=kafka://x"), []string{"--alerts=kafka://x", `unknown scheme "kafka://"`, "pubsub://projects/P/topics/T"}, nil),
+		testenv.Row("alerts subscription", base("--alerts=pubsub://projects/my-project/subscriptions/alerts"), []string{"--alerts=pubsub://projects/my-project/subscriptions/alerts is a subscription", "topics"}, nil),
+		testenv.Row("alerts bad table", base("--alerts=bq://my-proj.alerts"), []string{"--alerts=bq://my-proj.alerts"}, nil),
+		testenv.Row("input topic", []string{"--input=pubsub://projects/my-project/topics/orders", "--output=" + out()}, []string{"--input=pubsub://projects/my-project/topics/orders is a topic", "subscriptions/S"}, nil),
+		testenv.Row("input matches nothing", []string{"--input=" + filepath.Join(dir, "none-*.jsonl"), "--output=" + out()}, []string{"--input=", "matches no file"}, nil),
+		testenv.Row("input unknown scheme", []string{"--input=http://example.com/x", "--output=" + out()}, []string{"--input=http://example.com/x", "unknown scheme"}, nil),
+		testenv.Row("lake table", base("--lake=bq://my-project.shop.lake"), []string{"--lake=bq://my-project.shop.lake", "does not take"}, nil),
+		testenv.Row("dead letter table", base("--dead_letter=bq://my-project.shop.dead"), []string{"--dead_letter=bq://my-project.shop.dead", "does not take"}, nil),
+		testenv.Row("table output needs alerts", []string{"--input=" + in, "--output=bq://my-project.shop.orders", "--dead_letter=" + out()}, []string{"--dead_letter and --alerts are required"}, nil),
+		testenv.Row("dead letter in history", []string{"--input=" + in, "--output=" + o, "--dead_letter=" + filepath.Join(o, "history", "dead")}, []string{"--dead_letter=", "is inside", "--output writes"}, nil),
+		testenv.Row("alerts in lake", base("--lake="+filepath.Join(o, "lake"), "--alerts="+filepath.Join(o, "lake", "alerts")), []string{"--alerts=", "is inside", "--lake writes"}, nil),
+		testenv.Row("alerts twice", base("--alerts="+filepath.Join(o, "a")+","+filepath.Join(o, "a")), []string{"--alerts and --alerts both write to"}, nil),
+		testenv.Row("lake is the history", []string{"--input=" + in, "--output=" + o, "--lake=" + filepath.Join(o, "history")}, []string{"--lake", "--output"}, nil),
+		testenv.Row("output is a file", []string{"--input=" + in, "--output=" + aFile}, []string{"--output=" + aFile + " is a file, not a folder"}, nil),
+		testenv.Row("output not empty", []string{"--input=" + in, "--output=" + full}, []string{"already holds 1 file(s)", "--overwrite"}, nil),
+		testenv.Row("output not empty, overwrite", []string{"--input=" + in, "--output=" + full, "--overwrite"}, nil, nil),
+		testenv.Row("threshold min above max", base("--detector=threshold", "--min=10", "--max=1"), []string{"--min=10 is not below --max=1", "--min=1 --max=100"}, nil),
+		testenv.Row("threshold negative", base("--detector=threshold", "--min=-1"), []string{"--min=-1", "at least 0"}, nil),
+		testenv.Row("threshold unset", base("--detector=threshold"), []string{"--detector=threshold", "--min/--max"}, nil),
+		testenv.Row("threshold max only", base("--detector=threshold", "--max=100"), nil, nil),
+		testenv.Row("unknown detector", base("--detector=zscore"), []string{"--detector=zscore", "ewma, mad, threshold or seasonal"}, nil),
+		testenv.Row("seasonal without baseline", base("--detector=seasonal"), []string{"--detector=seasonal needs --baseline_model"}, nil),
+		testenv.Row("seasonal empty store", base("--detector=seasonal", "--baseline_model="+t.TempDir()), []string{"--baseline_model=", "pipelines/baseline-train"}, nil),
+		testenv.Row("unknown dimension", base("--dimensions=country,colour"), []string{"--dimensions=country,colour", `"colour" is not an order field`, "country, currency, payment"}, nil),
+		testenv.Row("dimensions ok", base("--dimensions=country, currency"), nil, nil),
+		testenv.Row("dataflow local input", append([]string{"--input=" + in, "--output=gs://b/out"}, dataflow...), []string{"--input=", "Dataflow workers cannot reach"}, nil),
+		testenv.Row("pubsub unreachable", []string{"--input=pubsub://projects/my-project/subscriptions/orders", "--output=" + out()}, []string{"--input=pubsub://", "cannot reach PUBSUB_EMULATOR_HOST="}, emu),
+		testenv.Row("alerts topic unreachable", base("--alerts=pubsub://projects/my-project/topics/alerts"), []string{"--alerts=pubsub://", "cannot reach"}, emu),
+	}, checks)
 }
